@@ -1,0 +1,99 @@
+import json
+
+import numpy as np
+import pytest
+
+from tlbench.datasets import PH2
+from tlbench.errors import TlbenchError
+from tlbench.extract import extract_features, load_features, load_meta, resolve_precision
+
+LAYERS = [-2, -5]
+
+
+@pytest.fixture(scope="module")
+def extracted(tiny_ph2, tmp_path_factory):
+    ds = PH2.load(tiny_ph2, expect_full=False)
+    out = tmp_path_factory.mktemp("features") / "efficientnet_lite0"
+    result = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, out, batch_size=8, num_workers=0,
+                              progress=False)
+    return ds, out, result
+
+
+def test_features_are_written_per_layer_with_their_record(extracted):
+    ds, out, result = extracted
+    assert result.n_images == 20 and result.images_per_second > 0
+    pre = load_features(out, "global_pool.flatten")
+    assert isinstance(pre, np.memmap) and pre.shape == (20, 1280) and pre.dtype == np.float32
+    assert load_features(out, "blocks.6").shape == (20, 15680)
+    meta = load_meta(out)
+    assert [l["index"] for l in meta["layers"]] == LAYERS
+    assert meta["preprocessing"]["resize"] == "squash" and meta["preprocessing"]["size"] == 224
+    assert "efficientnet-lite0-57934424" in meta["weights_id"]
+    assert meta["precision"] == "fp32" and meta["device"] == "cpu"
+    assert meta["versions"]["torch"]
+    assert "squashed to 224x224" in meta["preprocessing_text"]
+    assert np.isfinite(pre).all() and pre.std(axis=0).max() > 0
+
+
+def test_batching_does_not_change_features(extracted, tmp_path):
+    ds, out, _ = extracted
+    again = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "x", batch_size=3,
+                             num_workers=1, progress=False)
+    np.testing.assert_allclose(load_features(again.out_dir, "blocks.6"), load_features(out, "blocks.6"),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_same_run_twice_gives_identical_bytes(extracted, tmp_path):
+    ds, out, _ = extracted
+    again = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "y", batch_size=8,
+                             num_workers=0, progress=False)
+    assert (again.out_dir / "global_pool.flatten.npy").read_bytes() == (out / "global_pool.flatten.npy").read_bytes()
+
+
+def test_bf16_features_stay_close_to_fp32(extracted, tmp_path):
+    ds, out, _ = extracted
+    bf16 = extract_features(ds.image_paths[:8], "efficientnet_lite0", [-2], tmp_path / "bf16", batch_size=8,
+                            num_workers=0, precision="bf16", progress=False)
+    assert load_meta(bf16.out_dir)["precision"] == "bf16"
+    a, b = load_features(bf16.out_dir, "global_pool.flatten"), load_features(out, "global_pool.flatten")[:8]
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() > 0.98
+
+
+def test_corrupt_image_names_the_file_and_leaves_nothing(tiny_ph2, tmp_path):
+    import shutil
+
+    root = shutil.copytree(tiny_ph2, tmp_path / "PH2Dataset")
+    paths = PH2.load(root, expect_full=False).image_paths
+    data = paths[5].read_bytes()
+    paths[5].write_bytes(data[:60] + b"\xff" * 10)  # header intact, pixels gone
+    out = tmp_path / "out" / "efficientnet_lite0"
+    with pytest.raises(TlbenchError, match=rf"{paths[5].name} cannot be decoded"):
+        extract_features(paths, "efficientnet_lite0", [-2], out, batch_size=4, num_workers=1, progress=False)
+    assert not out.exists()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_unknown_layer_fails_before_work(tiny_ph2, tmp_path):
+    with pytest.raises(TlbenchError, match="unknown layer -9"):
+        extract_features(PH2.load(tiny_ph2, expect_full=False).image_paths, "efficientnet_lite0", [-9],
+                         tmp_path / "z", progress=False)
+    assert not (tmp_path / "z").exists()
+
+
+def test_missing_torchvision_weights_fail_before_work(tiny_ph2, tmp_path, torch_home):
+    with pytest.raises(TlbenchError, match="vgg19-dcbb9e9d.pth"):
+        extract_features(PH2.load(tiny_ph2, expect_full=False).image_paths, "vgg19", [-2], tmp_path / "v",
+                         progress=False)
+    assert not (tmp_path / "v").exists()
+
+
+def test_precision_choices():
+    import torch
+
+    assert resolve_precision("auto", torch.device("cpu")) == "fp32"
+    assert resolve_precision("auto", torch.device("cuda")) == "bf16"
+    with pytest.raises(TlbenchError, match="fp16 is for CUDA"):
+        resolve_precision("fp16", torch.device("cpu"))
+    with pytest.raises(TlbenchError, match="unknown"):
+        resolve_precision("int8", torch.device("cpu"))

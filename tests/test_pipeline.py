@@ -1,0 +1,101 @@
+"""The PH2 stages end to end through the command line, on a tiny demo configuration."""
+import copy
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tlbench.cli import main
+from tlbench.io import read_json, read_jsonl
+
+
+def write_params(tmp_path, **changes):
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["demo_data"]["ph2"].update(counts=[8, 8, 8], size=[96, 72], size_jitter=2)
+    params["ph2"].update(layers=[-2, -5], n_folds=4)
+    params["extract"].update(batch_size=8, num_workers=0)
+    for dotted, value in changes.items():
+        node = params
+        *parents, last = dotted.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def run(params, *stages):
+    for stage in stages:
+        assert main(["--params", str(params), "--no-progress", stage]) == 0, stage
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    params = write_params(tmp)
+    run(params, "demo-data", "ph2-extract", "ph2-evaluate", "ph2-report")
+    return tmp, params
+
+
+def test_stages_write_features_metrics_tables_and_figures(demo_run):
+    tmp, _ = demo_run
+    rows = read_jsonl(tmp / "reports/metrics/ph2_folds.jsonl")
+    assert len(rows) == 2 * 2 * 2 * 4  # layers x tasks x protocols x folds
+    assert {r["node"] for r in rows} == {"global_pool.flatten", "blocks.6"}
+    assert all(0 <= r["balanced_accuracy"] <= 1 for r in rows)
+    summary = read_json(tmp / "reports/metrics/ph2_summary.json")
+    assert set(summary["ph2_layers"]["efficientnet_lite0"]) == {"-2", "-5"}
+    assert summary["provenance"]["seed"] == 0 and summary["provenance"]["versions"]["torch"]
+    md = (tmp / "reports/tables/ph2_layers.md").read_text()
+    tex = (tmp / "reports/tables/ph2_layers.tex").read_text()
+    assert "EfficientNet-Lite0" in md and "ResNet50" in md  # ours beside the seed's
+    assert tex.count(r"\begin{table}") == 2 and "synthetic PH2 twin" in tex
+    assert (tmp / "reports/figures/ph2_layers.png").stat().st_size > 1000
+    assert read_json(tmp / "reports/metrics/ph2_timing.json")["ph2_extract"]["efficientnet_lite0"]["images"] == 24
+    assert not list(tmp.rglob(".tlbench-tmp-*"))
+
+
+def test_two_runs_give_identical_metrics(demo_run):
+    tmp, params = demo_run
+    before = (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes()
+    run(params, "demo-data", "ph2-extract", "ph2-evaluate")
+    assert (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes() == before
+
+
+def test_paper_profile_without_the_dataset_fails_early(tmp_path, capsys):
+    params = write_params(tmp_path, profile="paper", **{"profiles.paper.ph2_root": str(tmp_path / "PH2Dataset")})
+    assert main(["--params", str(params), "ph2-extract"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tlbench: error: PH2 folder") and str(tmp_path / "PH2Dataset") in err
+    assert "profiles.paper.ph2_root" in err and err.count("\n") == 1
+    assert not (tmp_path / "data").exists()
+
+
+def test_unknown_layer_in_params_fails_before_any_work(tmp_path, capsys):
+    params = write_params(tmp_path, **{"ph2.layers": [-2, "layer9"]})
+    assert main(["--params", str(params), "demo-data"]) == 2
+    assert "unknown layer 'layer9' for backbone 'efficientnet_lite0'" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+
+
+def test_missing_params_file(tmp_path, capsys):
+    assert main(["--params", str(tmp_path / "nope.yaml"), "ph2-report"]) == 2
+    assert "nope.yaml not found" in capsys.readouterr().err
+
+
+def test_dvc_stages_depend_on_exactly_their_params():
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    params = {name: set(s.get("params", [])) for name, s in stages.items()}
+    # changing only the SVM's C re-runs evaluation and report, nothing upstream
+    assert "ph2.svm" in params["ph2_evaluate"]
+    for upstream in ("demo_data", "ph2_extract"):
+        assert not any(p == "ph2" or p.startswith("ph2.svm") or p == "seed" and upstream == "ph2_extract"
+                       for p in params[upstream])
+    assert stages["ph2_evaluate"]["deps"][0] == "data/features/ph2"
+    # every stage command is a real subcommand
+    from tlbench.cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    for stage in stages.values():
+        assert stage["cmd"].split()[1] in sub

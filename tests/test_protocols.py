@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from tlbench.errors import TlbenchError
+from tlbench.protocols import (LinearKernelSVC, cross_validate, cv_splits, fold_balanced_accuracy, task_labels,
+                               variance_fraction)
+
+Y_PH2 = np.array([0] * 80 + [1] * 80 + [2] * 40)
+
+
+def test_paper_protocol_is_unshuffled_folds_of_ten_in_dataset_order():
+    splits = cv_splits("paper", Y_PH2, 20, seed=0)
+    assert len(splits) == 20
+    for k, (train, test) in enumerate(splits):
+        assert list(test) == list(range(10 * k, 10 * k + 10))
+        assert len(train) == 190
+    assert cv_splits("paper", Y_PH2, 20, seed=1)[5][1].tolist() == splits[5][1].tolist()
+
+
+def test_stratified_protocol_is_seeded_and_stratified():
+    a = cv_splits("stratified", Y_PH2, 20, seed=0)
+    b = cv_splits("stratified", Y_PH2, 20, seed=0)
+    c = cv_splits("stratified", Y_PH2, 20, seed=1)
+    assert all(np.array_equal(x[1], y[1]) for x, y in zip(a, b))
+    assert any(not np.array_equal(x[1], y[1]) for x, y in zip(a, c))
+    for _, test in a:
+        assert np.bincount(Y_PH2[test], minlength=3).tolist() == [4, 4, 2]
+
+
+def test_too_many_folds_for_the_smallest_class():
+    with pytest.raises(TlbenchError, match="smallest class has 3"):
+        cv_splits("stratified", np.array([0] * 30 + [1] * 3), 5, seed=0)
+    with pytest.raises(TlbenchError, match="n_folds"):
+        cv_splits("paper", Y_PH2[:10], 20, seed=0)
+
+
+def test_tasks():
+    assert task_labels("melanoma_vs_rest", np.array([0, 1, 2, 2])).tolist() == [0, 0, 1, 1]
+    assert task_labels("three_class", np.array([0, 1, 2])).tolist() == [0, 1, 2]
+    with pytest.raises(TlbenchError, match="unknown task"):
+        task_labels("four_class", Y_PH2)
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_precomputed_kernel_svm_matches_sklearn_linear_svc(standardize):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 300)) * rng.uniform(0.1, 10, 300) + rng.normal(0, 3, 300)
+    X[:, :10] = 1.0  # constant features, as dead ReLU units give
+    y = (X[:, 10:20].sum(1) + rng.normal(0, 2, 120) > X[:, 10:20].sum(1).mean()).astype(int)
+    ours = LinearKernelSVC(C=0.5, standardize=standardize).fit(X[:90], y[:90])
+    ref = SVC(kernel="linear", C=0.5)
+    ref = make_pipeline(StandardScaler(), ref) if standardize else ref
+    ref.fit(X[:90], y[:90])
+    np.testing.assert_array_equal(ours.predict(X[90:]), ref.predict(X[90:]))
+    np.testing.assert_allclose(ours.decision_function(X[90:]), ref.decision_function(X[90:]), rtol=1e-6, atol=1e-6)
+
+
+def test_single_class_fold_scores_that_class_recall():
+    assert fold_balanced_accuracy(np.array([2] * 10), np.array([2] * 7 + [0] * 3)) == pytest.approx(0.7)
+    assert fold_balanced_accuracy(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])) == pytest.approx(0.75)
+
+
+def test_cross_validate_separable_data_scores_one():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 20)
+    X = rng.normal(size=(40, 5)) + y[:, None] * 10
+    scores = cross_validate(X, y, cv_splits("stratified", y, 5, seed=0), C=1.0, standardize=True)
+    assert [s.balanced_accuracy for s in scores] == [1.0] * 5
+
+
+def test_nan_features_are_refused():
+    X = np.ones((4, 3))
+    X[1, 1] = np.nan
+    with pytest.raises(TlbenchError, match="NaN"):
+        LinearKernelSVC().fit(X, np.array([0, 1, 0, 1]))
+
+
+def test_variance_fraction_counts_constant_columns():
+    X = np.zeros((5, 40000), dtype=np.float32)
+    X[:, ::4] = np.arange(5)[:, None]
+    assert variance_fraction(X, chunk=1000) == 0.25

@@ -1,0 +1,55 @@
+import pytest
+import torch
+
+from tlbench.backbones import build_backbone, resolve_weights
+from tlbench.errors import TlbenchError
+from tlbench.registry import backbone
+
+
+def test_missing_hub_weights_name_file_url_and_place(torch_home):
+    with pytest.raises(TlbenchError) as err:
+        resolve_weights(backbone("resnet50"))
+    msg = str(err.value)
+    assert "resnet50-0676ba61.pth" in msg
+    assert "https://download.pytorch.org/models/resnet50-0676ba61.pth" in msg
+    assert str(torch_home / "hub" / "checkpoints") in msg
+    assert "\n" not in msg
+
+
+def test_weights_found_in_the_hub_cache(torch_home):
+    spec = backbone("vgg19")
+    path = torch_home / "hub" / "checkpoints" / spec.weights_filename
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"x")
+    assert resolve_weights(spec) == path
+
+
+def test_explicit_weights_path_missing(tmp_path):
+    with pytest.raises(TlbenchError, match=r"nowhere\.pth.*extract\.weights\.vgg19"):
+        resolve_weights(backbone("vgg19"), tmp_path / "nowhere.pth")
+
+
+def test_corrupt_weights_file(tmp_path):
+    bad = tmp_path / "resnet50.pth"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(TlbenchError, match="cannot read weights file"):
+        build_backbone("resnet50", weights=bad)
+
+
+def test_weights_of_another_architecture(tmp_path):
+    import torchvision
+
+    other = tmp_path / "resnet18.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), other)
+    with pytest.raises(TlbenchError, match="does not fit resnet50"):
+        build_backbone("resnet50", weights=other)
+
+
+def test_explicit_file_loads(tmp_path):
+    import torchvision
+
+    path = tmp_path / "r50.pth"
+    reference = torchvision.models.resnet50()
+    torch.save(reference.state_dict(), path)
+    model = build_backbone("resnet50", weights=path)
+    assert torch.equal(model.fc.weight, reference.fc.weight)

