@@ -53,3 +53,15 @@ def test_explicit_file_loads(tmp_path):
     torch.save(reference.state_dict(), path)
     model = build_backbone("resnet50", weights=path)
     assert torch.equal(model.fc.weight, reference.fc.weight)
+
+
+def test_failed_download_ends_with_the_same_instructions(torch_home, monkeypatch):
+    import urllib.error
+
+    def offline(url, dst, progress=True):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(TlbenchError, match=r"resnet50 not found and the download failed \(URLError\).*resnet50-0676ba61.pth"):
+        resolve_weights(backbone("resnet50"), allow_download=True)
+    assert not (torch_home / "hub" / "checkpoints" / "resnet50-0676ba61.pth").exists()

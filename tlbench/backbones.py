@@ -78,14 +78,18 @@ def resolve_weights(spec: Backbone, explicit: str | os.PathLike | None = None,
     path = hub_checkpoint_dir() / spec.weights_filename
     if path.is_file():
         return path
+    why = "not found"
     if allow_download:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(spec.weights_url, str(path), progress=True)
-        return path
+        try:  # torch writes to a temporary file and renames it when complete
+            torch.hub.download_url_to_file(spec.weights_url, str(path), progress=True)
+            return path
+        except Exception as exc:  # offline, proxy, HTTP error: all end in the same instructions
+            why = f"not found and the download failed ({type(exc).__name__})"
     raise TlbenchError(
-        f"ImageNet weights for {spec.name} not found: download {spec.weights_url} and put it at {path} "
+        f"ImageNet weights for {spec.name} {why}: download {spec.weights_url} and put it at {path} "
         f"(the torch hub cache; set TORCH_HOME to move it), or set extract.weights.{spec.name} in params.yaml "
-        f"to the file's path, or set extract.allow_download: true where there is network access"
+        f"to the file's path"
     )
 
 
