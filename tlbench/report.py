@@ -127,11 +127,13 @@ def plot_ph2_layers(records: list[dict], out_stem: Path) -> list[Path]:
     fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False, sharey=True)
     for ax, task in zip(axes[0], tasks):
         sub = df[df.task == task]
-        for (bb, protocol), g in sub.groupby(["backbone", "protocol"], sort=False):
+        groups = list(sub.groupby(["backbone", "protocol"], sort=False))
+        for k, ((bb, protocol), g) in enumerate(groups):
             agg = g.groupby("layer").balanced_accuracy.agg(["mean", lambda s: s.std(ddof=0)]) * 100
             agg.columns = ["mean", "std"]
             agg = agg.sort_index(ascending=False)
-            ax.errorbar(agg.index, agg["mean"], yerr=agg["std"], marker="o", capsize=3,
+            dodge = 0.1 * (k - (len(groups) - 1) / 2)  # keep error bars apart
+            ax.errorbar(agg.index + dodge, agg["mean"], yerr=agg["std"], marker="o", capsize=3,
                         label=f"{BACKBONE_LABELS.get(bb, bb)} ({PROTOCOL_LABELS[protocol]})")
         for bb in dict.fromkeys(k[0] for k in TABLE6):
             layers = sorted((k[1] for k in TABLE6 if k[0] == bb), reverse=True)
