@@ -41,7 +41,7 @@ def test_sample_is_not_mistaken_for_the_full_dataset():
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(TlbenchError, match=r"PH2 folder .*nowhere not found.*ph2_root"):
+    with pytest.raises(TlbenchError, match=r"PH2 folder .*nowhere not found.*datasets.ph2"):
         PH2.load(tmp_path / "nowhere")
 
 

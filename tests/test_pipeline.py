@@ -11,7 +11,15 @@ from tlbench.io import read_json, read_jsonl
 
 def write_params(tmp_path, **changes):
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["demo_data"]["ph2"].update(counts=[8, 8, 8], size=[96, 72], size_jitter=2)
+    d = params["demo_data"]
+    d["ph2"].update(counts=[8, 8, 8], size=[96, 72], size_jitter=2)
+    d["fruits360"].update(train_per_class=3, test_per_class=2)
+    d["supermarket"].update(per_class=3, size=[64, 48])
+    d["ucsd"].update(train_clips=2, test_clips=2, frames_per_clip=12)
+    d["york"].update(n_frames=40, size=[64, 48], anomalies={"belleview": [[25, 30]], "train": [[30, 35]]})
+    d["cifar10"].update(train_per_class=5, test_per_class=2)
+    params["profiles"]["demo"]["york_protocol"] = {"belleview": {"train": [0, 19], "test": [20, None]},
+                                                   "train": {"train": [0, 19], "test": [25, None]}}
     params["ph2"].update(layers=[-2, -5], n_folds=4)
     params["extract"].update(batch_size=8, num_workers=0)
     for dotted, value in changes.items():
@@ -56,6 +64,24 @@ def test_stages_write_features_metrics_tables_and_figures(demo_run):
     assert not list(tmp.rglob(".tlbench-tmp-*"))
 
 
+def test_data_check_finds_every_demo_twin(demo_run, capsys):
+    _, params = demo_run
+    assert main(["--params", str(params), "data", "check"]) == 0
+    out = capsys.readouterr().out
+    for key in ("ph2", "fruits360", "supermarket", "ucsd_ped1", "ucsd_ped2", "york_belleview", "york_train", "cifar10"):
+        assert f"{key} " in out
+    assert out.count(" found ") == 8
+
+
+def test_data_check_names_what_is_missing_in_the_paper_profile(tmp_path, capsys):
+    params = write_params(tmp_path, profile="paper")
+    assert main(["--params", str(params), "data", "check"]) == 1
+    out = capsys.readouterr().out
+    assert out.count(" missing ") == 8
+    assert "tlbench data fetch ucsd" in out and "Mendonça" in out
+    assert str(tmp_path / "data/raw/PH2Dataset") in out
+
+
 def test_two_runs_give_identical_metrics(demo_run):
     tmp, params = demo_run
     before = (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes()
@@ -64,11 +90,11 @@ def test_two_runs_give_identical_metrics(demo_run):
 
 
 def test_paper_profile_without_the_dataset_fails_early(tmp_path, capsys):
-    params = write_params(tmp_path, profile="paper", **{"profiles.paper.ph2_root": str(tmp_path / "PH2Dataset")})
+    params = write_params(tmp_path, profile="paper", **{"profiles.paper.datasets.ph2": str(tmp_path / "PH2Dataset")})
     assert main(["--params", str(params), "ph2-extract"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tlbench: error: PH2 folder") and str(tmp_path / "PH2Dataset") in err
-    assert "profiles.paper.ph2_root" in err and err.count("\n") == 1
+    assert "profiles.paper.datasets.ph2" in err and err.count("\n") == 1
     assert not (tmp_path / "data").exists()
 
 

@@ -24,6 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo-data", help="generate the synthetic datasets of the demo profile")
+    data = sub.add_parser("data", help="check or fetch the datasets of the profile")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    data_sub.add_parser("check", help="found / missing / invalid for every dataset, with instructions")
+    fetch = data_sub.add_parser("fetch", help="download and extract a public dataset archive")
+    fetch.add_argument("name", help="fruits360, ucsd, york or cifar10")
     sub.add_parser("ph2-extract", help="extract PH2 features for every backbone and layer of the sweep")
     sub.add_parser("ph2-evaluate", help="20-fold CV of a linear SVM per backbone, layer, task and protocol")
     sub.add_parser("ph2-report", help="render the PH2 tables and figure")
@@ -44,7 +49,19 @@ def main(argv: list[str] | None = None) -> int:
         params = Params.load(args.params)
         progress = not args.no_progress
         if args.command == "demo-data":
-            ph2_sweep.stage_demo_data(params)
+            from .demo_data import stage_demo_data
+
+            for key, seconds in stage_demo_data(params).items():
+                print(f"demo {key}: {seconds:.1f} s")
+        elif args.command == "data":
+            from . import catalog
+
+            if args.data_command == "check":
+                rows = catalog.check(params)
+                print(catalog.format_rows(rows, params.profile))
+                return 1 if any(r.status in ("missing", "invalid") for r in rows) else 0
+            path = catalog.fetch(params, args.name, progress=progress)
+            print(f"{args.name}: ready at {path}")
         elif args.command == "ph2-extract":
             ph2_sweep.stage_extract(params, progress=progress)
         elif args.command == "ph2-evaluate":

@@ -56,7 +56,11 @@ class Params:
         return p if p.is_absolute() else self.root_dir / p
 
     def validate(self) -> None:
+        from .catalog import CATALOG
+
         check_name("profile", self.profile, dict.fromkeys(PROFILES))
+        for key in self.profile_get("datasets"):
+            check_name(f"dataset in profiles.{self.profile}.datasets", key, CATALOG)
         for name in self.profile_get("ph2_backbones"):
             spec = backbone(name)
             for layer in self.get("ph2.layers"):

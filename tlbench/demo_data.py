@@ -9,8 +9,12 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 from tqdm import tqdm
 
+from .config import Params
 from .datasets import PH2_IMAGES_DIR, PH2_TABLE
+from .errors import TlbenchError
 from .io import atomic_dir
+
+DEMO_DIR = Path("data/demo")
 
 # The PH2 colour legend: 1 white, 2 red, 3 light-brown, 4 dark-brown, 5 blue-gray, 6 black.
 PH2_COLOURS = {1: (236, 230, 226), 2: (184, 70, 60), 3: (170, 110, 70), 4: (95, 55, 35), 5: (105, 115, 140), 6: (30, 22, 22)}
@@ -151,3 +155,45 @@ def write_ph2(root: str | Path, seed: int = 0, counts: dict[int, int] | None = N
         text = "\r\n".join(rows) + "\r\n\r\n\r\n" + PH2_LEGENDS.replace("\n", "\r\n")
         (tmp / PH2_TABLE).write_bytes(text.encode("latin-1"))
     return root
+
+
+def stage_demo_data(params: Params) -> dict[str, float]:
+    """Write every twin of the demo profile into data/demo (atomically, as one folder); in the paper
+    profile write only a note. Returns the seconds each twin took."""
+    import time
+
+    from . import demo_produce, demo_video
+
+    out = params.resolve_path(DEMO_DIR)
+    seconds = {}
+    with atomic_dir(out) as tmp:
+        if params.profile != "demo":
+            (tmp / "README.txt").write_text("profile is not demo: no synthetic data generated\n")
+            return seconds
+
+        def target(key: str) -> Path:
+            root = params.resolve_path(params.profile_get(f"datasets.{key}"))
+            try:
+                return tmp / root.relative_to(out)
+            except ValueError:
+                raise TlbenchError(f"profiles.demo.datasets.{key} ({root}) must lie inside {out}, "
+                                   f"the demo_data stage's output") from None
+
+        d, seed = params.get("demo_data"), params.seed
+        jobs = {
+            "ph2": lambda: write_ph2(target("ph2"), seed, dict(enumerate(int(c) for c in d["ph2"]["counts"])),
+                                     tuple(d["ph2"]["size"]), int(d["ph2"]["size_jitter"])),
+            "fruits360": lambda: demo_produce.write_fruits360(target("fruits360"), seed, **d["fruits360"]),
+            "supermarket": lambda: demo_produce.write_supermarket(target("supermarket"), seed, d["supermarket"]["per_class"],
+                                                                  tuple(d["supermarket"]["size"])),
+            "ucsd": lambda: demo_video.write_ucsd(target("ucsd"), seed, **d["ucsd"]),
+            "york": lambda: demo_video.write_york(target("york"), seed, d["york"]["n_frames"],
+                                                  {k: [tuple(r) for r in v] for k, v in d["york"]["anomalies"].items()},
+                                                  tuple(d["york"]["size"])),
+            "cifar10": lambda: demo_produce.write_cifar10(target("cifar10"), seed, **d["cifar10"]),
+        }
+        for key, job in jobs.items():
+            start = time.perf_counter()
+            job()
+            seconds[key] = round(time.perf_counter() - start, 2)
+    return seconds

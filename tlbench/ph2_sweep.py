@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from . import demo_data
 from .config import Params
 from .datasets import PH2
 from .errors import TlbenchError
@@ -21,29 +20,10 @@ METRICS_DIR = Path("reports/metrics")
 FOLDS_FILE = METRICS_DIR / "ph2_folds.jsonl"
 SUMMARY_FILE = METRICS_DIR / "ph2_summary.json"
 TIMING_FILE = METRICS_DIR / "ph2_timing.json"
-DEMO_DIR = Path("data/demo")
-
-
-def stage_demo_data(params: Params) -> None:
-    """Generate the synthetic twins (demo profile); in the paper profile write only a note."""
-    out = params.resolve_path(DEMO_DIR)
-    with atomic_dir(out) as tmp:
-        if params.profile != "demo":
-            (tmp / "README.txt").write_text("profile is not demo: no synthetic data generated\n")
-            return
-        root = params.resolve_path(params.profile_get("ph2_root"))
-        try:
-            rel = root.relative_to(out)
-        except ValueError:
-            raise TlbenchError(f"profiles.demo.ph2_root ({root}) must lie inside {out}, the demo_data stage's output") from None
-        cfg = params.get("demo_data.ph2")
-        counts = dict(enumerate(int(c) for c in cfg["counts"]))
-        demo_data.write_ph2(tmp / rel, seed=params.seed, counts=counts, size=tuple(cfg["size"]),
-                            size_jitter=int(cfg["size_jitter"]))
 
 
 def load_ph2(params: Params) -> PH2:
-    root = params.resolve_path(params.profile_get("ph2_root"))
+    root = params.resolve_path(params.profile_get("datasets.ph2"))
     return PH2.load(root, expect_full=params.profile == "paper")
 
 

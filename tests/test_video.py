@@ -1,0 +1,165 @@
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import samples_or_skip
+from tlbench.demo_video import write_ucsd, write_york
+from tlbench.errors import TlbenchError
+from tlbench.video import check_masks, load_ucsd, load_york, parse_ucsd_m, read_gray, visible
+
+ANOMALIES = {"belleview": [(25, 30)], "train": [(30, 35), (37, 38)]}
+
+
+@pytest.fixture(scope="module")
+def ucsd_twin(tmp_path_factory):
+    return write_ucsd(tmp_path_factory.mktemp("ucsd") / "UCSD_Anomaly_Dataset.v1p2", 0, train_clips=2,
+                      test_clips=3, frames_per_clip=12)
+
+
+@pytest.fixture(scope="module")
+def york_twin(tmp_path_factory):
+    return write_york(tmp_path_factory.mktemp("york") / "york", 0, 40, ANOMALIES, size=(64, 48))
+
+
+def test_ucsd_m_files_of_the_real_archive():
+    ped1 = parse_ucsd_m(samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped1", "Test", "UCSDped1.m"))
+    ped2 = parse_ucsd_m(samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped2", "Test", "UCSDped2.m"))
+    assert len(ped1) == 36 and len(ped2) == 12
+    assert ped2[0][0] == 60 and ped2[0][-1] == 179 and len(ped2[0]) == 120  # [61:180], 1-based inclusive
+    assert len(ped1[4]) == 86 + 61 and 90 not in ped1[4] and 139 in ped1[4]  # [5:90, 140:200]
+
+
+def test_archive_junk_is_ignored():
+    test_dir = samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped2", "Test")
+    names = [p.name for p in visible(test_dir.iterdir())]
+    assert "UCSDped2.m" in names and "UCSDped2.m~" not in names and "._UCSDped2.m" not in names
+    assert ".DS_Store" not in [p.name for p in visible((test_dir / "Test001").iterdir())]
+
+
+def test_real_partial_clips_are_refused_with_the_gt_file_named():
+    root = samples_or_skip("UCSD_Anomaly_Dataset.v1p2")
+    with pytest.raises(TlbenchError, match=r"UCSDped2\.m: ground truth of Test001 marks frame 180 but the clip has 5 frames"):
+        load_ucsd(root, "ped2")
+
+
+def test_real_frames_and_both_mask_namings_decode():
+    test_dir = samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped2", "Test")
+    assert read_gray(test_dir / "Test001" / "001.tif").shape == (240, 360)
+    for mask in ("Test001_gt/001.bmp", "Test006_gt/frame001.bmp"):
+        assert read_gray(test_dir / mask).shape == (240, 360)
+
+
+def test_twin_layout_loads_with_labels_and_masks(ucsd_twin):
+    for scene, size in (("ped1", (158, 238)), ("ped2", (240, 360))):
+        s = load_ucsd(ucsd_twin, scene)
+        assert s.counts() == {"train clips": 2, "test clips": 3, "train frames": 24, "test frames": 36}
+        assert read_gray(s.clips[0].frames[0]).shape == size
+        for clip in s.split("test"):
+            assert 0 < clip.anomalous.sum() < len(clip)
+            check_masks(clip)
+            if clip.masks:  # masks are non-zero exactly on the frames the .m file marks
+                marked = np.array([read_gray(m).any() for m in clip.masks])
+                np.testing.assert_array_equal(marked, clip.anomalous)
+    ped1, ped2 = load_ucsd(ucsd_twin, "ped1"), load_ucsd(ucsd_twin, "ped2")
+    assert [bool(c.masks) for c in ped1.split("test")] == [True, False, True]  # Ped1: masks for some clips only
+    assert ped2.split("test")[1].masks[0].name == "frame001.bmp"
+
+
+@pytest.fixture
+def ucsd_copy(ucsd_twin, tmp_path):
+    return shutil.copytree(ucsd_twin, tmp_path / "UCSD_Anomaly_Dataset.v1p2")
+
+
+def test_mask_of_another_size(ucsd_copy):
+    mask = ucsd_copy / "UCSDped2/Test/Test001_gt/003.bmp"
+    Image.new("L", (100, 50)).save(mask)
+    clip = load_ucsd(ucsd_copy, "ped2").split("test")[0]
+    with pytest.raises(TlbenchError, match=r"003\.bmp is 100x50 but the frames of Test001 are 360x240"):
+        check_masks(clip)
+
+
+def test_gt_beyond_the_clip(ucsd_copy):
+    for f in sorted((ucsd_copy / "UCSDped1/Test/Test002").glob("*.tif"))[4:]:
+        f.unlink()
+    with pytest.raises(TlbenchError, match=r"UCSDped1\.m: ground truth of Test002 marks frame \d+ but the clip has 4 frames"):
+        load_ucsd(ucsd_copy, "ped1")
+
+
+def test_corrupt_frame(ucsd_copy):
+    frame = ucsd_copy / "UCSDped2/Train/Train001/002.tif"
+    frame.write_bytes(frame.read_bytes()[:100])
+    with pytest.raises(TlbenchError, match=r"002\.tif cannot be decoded"):
+        read_gray(frame)
+
+
+def test_missing_scene_says_both_layouts(tmp_path):
+    with pytest.raises(TlbenchError, match=r"UCSDped2/Train/Train001/001.tif .*ped2/training/frames/01/000.jpg"):
+        load_ucsd(tmp_path, "ped2")
+
+
+def test_reencoded_layout_gives_the_same_labels(ucsd_twin, tmp_path):
+    from scipy.io import savemat
+
+    official = load_ucsd(ucsd_twin, "ped2")
+    base = tmp_path / "ped2"
+    cells = np.empty((1, 3), dtype=object)
+    for split, sub in (("train", "training"), ("test", "testing")):
+        for k, clip in enumerate(official.split(split), start=1):
+            d = base / sub / "frames" / f"{k:02d}"
+            d.mkdir(parents=True)
+            for t, f in enumerate(clip.frames):
+                Image.open(f).save(d / f"{t:03d}.jpg")
+            if split == "test":
+                idx = np.flatnonzero(clip.anomalous)
+                cells[0, k - 1] = np.array([[idx[0] + 1], [idx[-1] + 1]], dtype=float)
+    savemat(base / "ped2.mat", {"gt": cells})
+    reencoded = load_ucsd(tmp_path, "ped2")
+    assert reencoded.layout == "reencoded"
+    for a, b in zip(official.split("test"), reencoded.split("test")):
+        np.testing.assert_array_equal(a.anomalous, b.anomalous)
+
+
+def test_york_twin_labels_follow_its_masks(york_twin):
+    bv = load_york(york_twin, "belleview")
+    assert bv.n_frames == 40 and bv.size == (64, 48)
+    labels = bv.anomalous(20, 40)
+    assert np.flatnonzero(labels).tolist() == [i - 20 for i in range(25, 31)]
+    frames = list(bv.frames(10, 13))
+    assert [i for i, _ in frames] == [10, 11, 12] and frames[0][1].shape == (48, 64, 3)
+    tr = load_york(york_twin, "train")
+    assert tr.anomalous(0, 40).sum() == 6 + 2
+
+
+@pytest.fixture
+def york_copy(york_twin, tmp_path):
+    return shutil.copytree(york_twin, tmp_path / "york")
+
+
+def test_york_missing_gt_in_the_test_range(york_copy):
+    (york_copy / "Traffic-Belleview/GT/gt-00033.png").unlink()
+    with pytest.raises(TlbenchError, match=r"no mask for frame 33 \(gt-00033\.png\)"):
+        load_york(york_copy, "belleview").anomalous(20, 40)
+
+
+def test_york_mask_of_another_size(york_copy):
+    Image.new("L", (10, 10)).save(york_copy / "Traffic-Train/GT/gt-00021.png")
+    with pytest.raises(TlbenchError, match=r"gt-00021\.png is 10x10, the frames of .*input\.avi are 64x48"):
+        load_york(york_copy, "train").anomalous(20, 25)
+
+
+def test_york_undecodable_video(york_copy):
+    (york_copy / "Traffic-Train/input.avi").write_bytes(b"RIFF" + b"\0" * 64)
+    with pytest.raises(TlbenchError, match=r"input\.avi cannot be decoded"):
+        load_york(york_copy, "train")
+
+
+def test_york_truncated_video_fails_at_the_frame(york_copy):
+    video = york_copy / "Traffic-Belleview/input.avi"
+    data = video.read_bytes()
+    video.write_bytes(data[: len(data) // 2])
+    scene = load_york(york_copy, "belleview")
+    with pytest.raises(TlbenchError, match=r"frame \d+ of \d+ cannot be decoded"):
+        for _ in scene.frames(0, 40):
+            pass
