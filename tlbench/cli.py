@@ -32,9 +32,68 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("ph2-extract", help="extract PH2 features for every backbone and layer of the sweep")
     sub.add_parser("ph2-evaluate", help="20-fold CV of a linear SVM per backbone, layer, task and protocol")
     sub.add_parser("ph2-report", help="render the PH2 tables and figure")
+    ax = sub.add_parser("anomaly-extract", help="frame features of one scene (train and test frames)")
+    ax.add_argument("scene")
+    ae = sub.add_parser("anomaly-evaluate", help="EER of a detector trained on SOURCE, tested on TARGET, per space")
+    ae.add_argument("source")
+    ae.add_argument("target")
+    sub.add_parser("anomaly-report", help="render Tables 1-5 (EER, CDFG), the seed check and the figures")
     layers = sub.add_parser("layers", help="list the registered backbones and their layers")
     layers.add_argument("backbone", nargs="?")
     return parser
+
+
+def _demo_data(params, args) -> int:
+    from .demo_data import stage_demo_data
+
+    for key, seconds in stage_demo_data(params).items():
+        print(f"demo {key}: {seconds:.1f} s")
+    return 0
+
+
+def _data(params, args) -> int:
+    from . import catalog
+
+    if args.data_command == "check":
+        rows = catalog.check(params)
+        print(catalog.format_rows(rows, params.profile))
+        return 1 if any(r.status in ("missing", "invalid") for r in rows) else 0
+    print(f"{args.name}: ready at {catalog.fetch(params, args.name, progress=not args.no_progress)}")
+    return 0
+
+
+def _ph2(params, args) -> int:
+    from . import ph2_sweep
+
+    progress = not args.no_progress
+    if args.command == "ph2-extract":
+        ph2_sweep.stage_extract(params, progress=progress)
+    elif args.command == "ph2-evaluate":
+        ph2_sweep.stage_evaluate(params, progress=progress)
+    else:
+        for path in ph2_sweep.stage_report(params):
+            print(f"wrote {path}")
+    return 0
+
+
+def _anomaly(params, args) -> int:
+    from . import anomaly
+
+    if args.command == "anomaly-extract":
+        anomaly.stage_extract(params, args.scene, progress=not args.no_progress)
+    elif args.command == "anomaly-evaluate":
+        for row in anomaly.stage_evaluate(params, args.source, args.target):
+            print(f"{row['source']} -> {row['target']} {row['space']}: EER {row['eer']:.2f} %")
+    else:
+        from . import anomaly_report
+
+        for path in anomaly_report.stage_report(params):
+            print(f"wrote {path}")
+    return 0
+
+
+HANDLERS = {"demo-data": _demo_data, "data": _data, "ph2-extract": _ph2, "ph2-evaluate": _ph2, "ph2-report": _ph2,
+            "anomaly-extract": _anomaly, "anomaly-evaluate": _anomaly, "anomaly-report": _anomaly}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,33 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "layers":
             _layers(args)
             return 0
-        from . import ph2_sweep
         from .config import Params
 
-        params = Params.load(args.params)
-        progress = not args.no_progress
-        if args.command == "demo-data":
-            from .demo_data import stage_demo_data
-
-            for key, seconds in stage_demo_data(params).items():
-                print(f"demo {key}: {seconds:.1f} s")
-        elif args.command == "data":
-            from . import catalog
-
-            if args.data_command == "check":
-                rows = catalog.check(params)
-                print(catalog.format_rows(rows, params.profile))
-                return 1 if any(r.status in ("missing", "invalid") for r in rows) else 0
-            path = catalog.fetch(params, args.name, progress=progress)
-            print(f"{args.name}: ready at {path}")
-        elif args.command == "ph2-extract":
-            ph2_sweep.stage_extract(params, progress=progress)
-        elif args.command == "ph2-evaluate":
-            ph2_sweep.stage_evaluate(params, progress=progress)
-        elif args.command == "ph2-report":
-            for path in ph2_sweep.stage_report(params):
-                print(f"wrote {path}")
-        return 0
+        return HANDLERS[args.command](Params.load(args.params), args)
     except TlbenchError as exc:
         print(f"tlbench: error: {exc}", file=sys.stderr)
         return 2

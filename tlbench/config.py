@@ -70,5 +70,10 @@ class Params:
         for protocol in self.get("ph2.protocols"):
             check_name("protocol", protocol, PROTOCOLS)
         check_name("classifier", self.get("ph2.classifier"), CLASSIFIERS)
+        backbone(self.profile_get("anomaly_backbone")).layer(self.get("anomaly.layer"))
+        from .anomaly import check_scene
+
+        for scene in self.get("anomaly.scenes"):
+            check_scene(scene)
         for name in (self.get("extract.weights") or {}):
             check_name("backbone in extract.weights", name, BACKBONES)

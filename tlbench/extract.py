@@ -3,7 +3,6 @@ streamed to `.npy` memmaps on disk, written atomically with their preprocessing 
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from tqdm import tqdm
 from .backbones import build_backbone, feature_extractor, resolve_weights
 from .datasets import open_rgb
 from .errors import TlbenchError
-from .io import atomic_dir, library_versions, write_json
+from .io import atomic_dir, library_versions, load_features, load_meta, write_json  # noqa: F401 (re-exported)
 from .registry import Backbone, Layer, backbone
 
 RESIZE_MODES = {
@@ -56,20 +55,63 @@ class Preprocessing:
         return F.normalize(F.to_tensor(image), self.mean, self.std)
 
 
-class ImageFiles(Dataset):
-    """Decodes and preprocesses images in DataLoader workers. A file that cannot be decoded is
-    reported back (not raised in the worker) so that the error names it in one line."""
+class PathSource:
+    """Images stored one per file."""
 
-    def __init__(self, paths: Sequence[Path], preprocess: Preprocessing):
+    def __init__(self, paths: Sequence[Path]):
         self.paths = [Path(p) for p in paths]
-        self.preprocess = preprocess
 
     def __len__(self) -> int:
         return len(self.paths)
 
+    def image(self, i: int):
+        return open_rgb(self.paths[i])
+
+
+class VideoFrames:
+    """Frames `indices` of a video, decoded sequentially (seeking only when indices jump)."""
+
+    def __init__(self, video: str | Path, indices: Sequence[int]):
+        self.video, self.indices = Path(video), [int(i) for i in indices]
+        self._cap, self._next = None, None
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getstate__(self):  # a DataLoader worker opens its own capture
+        return {**self.__dict__, "_cap": None, "_next": None}
+
+    def image(self, i: int):
+        import cv2
+        from PIL import Image
+
+        index = self.indices[i]
+        if self._cap is None:
+            self._cap, self._next = cv2.VideoCapture(str(self.video)), 0
+        if index != self._next:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        ok, frame = self._cap.read()
+        if not ok:
+            raise TlbenchError(f"{self.video}: frame {index} cannot be decoded: the video is truncated or corrupt; "
+                               f"download it again")
+        self._next = index + 1
+        return Image.fromarray(np.ascontiguousarray(frame[:, :, ::-1]))
+
+
+class ImageDataset(Dataset):
+    """Decodes and preprocesses images in DataLoader workers. A file that cannot be decoded is
+    reported back (not raised in the worker) so that the error names it in one line."""
+
+    def __init__(self, source, preprocess: Preprocessing):
+        self.source = source
+        self.preprocess = preprocess
+
+    def __len__(self) -> int:
+        return len(self.source)
+
     def __getitem__(self, i: int):
         try:
-            return self.preprocess(open_rgb(self.paths[i])), ""
+            return self.preprocess(self.source.image(i)), ""
         except TlbenchError as exc:
             return torch.zeros(3, self.preprocess.size, self.preprocess.size), str(exc)
 
@@ -112,7 +154,7 @@ class ExtractionResult:
 
 
 def extract_features(
-    paths: Sequence[Path],
+    images: Sequence[Path] | PathSource | VideoFrames,
     backbone_name: str,
     layers: Sequence[int | str],
     out_dir: str | Path,
@@ -128,10 +170,12 @@ def extract_features(
     extra_meta: dict | None = None,
     progress: bool = True,
 ) -> ExtractionResult:
-    """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`."""
+    """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`.
+    `images`: image file paths, or a source with `__len__` and `image(i)` (e.g. VideoFrames)."""
+    source = images if hasattr(images, "image") else PathSource(images)
     spec = backbone(backbone_name)
     chosen: list[Layer] = list(dict.fromkeys(spec.layer(k) for k in layers))
-    if not paths:
+    if not len(source):
         raise TlbenchError("no images to extract features from")
     if weights == "auto":
         resolve_weights(spec, None, allow_download)  # fail before any work if they are missing
@@ -147,10 +191,10 @@ def extract_features(
         extractor = extractor.to(memory_format=torch.channels_last)
 
     loader = DataLoader(
-        ImageFiles(paths, preprocess), batch_size=batch_size, shuffle=False, num_workers=num_workers,
+        ImageDataset(source, preprocess), batch_size=batch_size, shuffle=False, num_workers=num_workers,
         pin_memory=dev.type == "cuda", persistent_workers=False,
     )
-    n = len(paths)
+    n = len(source)
     with atomic_dir(out_dir) as tmp:
         arrays = {
             layer.node: np.lib.format.open_memmap(tmp / f"{layer.node}.npy", mode="w+", dtype=np.float32,
@@ -195,18 +239,3 @@ def extract_features(
             **(extra_meta or {}),
         })
     return ExtractionResult(Path(out_dir), n, seconds)
-
-
-def load_features(feature_dir: str | Path, layer: Layer | str, mmap: bool = True) -> np.ndarray:
-    node = layer.node if isinstance(layer, Layer) else layer
-    path = Path(feature_dir) / f"{node}.npy"
-    if not path.is_file():
-        raise TlbenchError(f"{path} not found: run the extract stage (`dvc repro`) for this backbone and layer")
-    return np.load(path, mmap_mode="r" if mmap else None)
-
-
-def load_meta(feature_dir: str | Path) -> dict:
-    path = Path(feature_dir) / "meta.json"
-    if not path.is_file():
-        raise TlbenchError(f"{path} not found: run the extract stage (`dvc repro`)")
-    return json.loads(path.read_text())

@@ -81,17 +81,36 @@ def git_commit(cwd: str | Path = ".") -> str:
 
 
 def library_versions() -> dict[str, str]:
-    import numpy
-    import sklearn
-    import timm
-    import torch
-    import torchvision
+    """Installed versions, read from package metadata (importing torch just for this costs seconds)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return {
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "timm": timm.__version__,
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-    }
+    out = {"python": platform.python_version()}
+    for package in ("numpy", "scikit-learn", "scipy", "timm", "torch", "torchvision", "opencv-python-headless"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "absent"
+    return out
+
+
+def load_features(feature_dir: str | Path, layer, mmap: bool = True):
+    """One layer's features (N x D float32) as written by the extraction engine; `layer` is a
+    registry Layer or a node name."""
+    import numpy as np
+
+    from .errors import TlbenchError
+
+    node = getattr(layer, "node", layer)
+    path = Path(feature_dir) / f"{node}.npy"
+    if not path.is_file():
+        raise TlbenchError(f"{path} not found: run the extract stage (`dvc repro`) for this backbone and layer")
+    return np.load(path, mmap_mode="r" if mmap else None)
+
+
+def load_meta(feature_dir: str | Path) -> dict:
+    from .errors import TlbenchError
+
+    path = Path(feature_dir) / "meta.json"
+    if not path.is_file():
+        raise TlbenchError(f"{path} not found: run the extract stage (`dvc repro`)")
+    return json.loads(path.read_text())

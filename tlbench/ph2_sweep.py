@@ -10,7 +10,7 @@ from tqdm import tqdm
 from .config import Params
 from .datasets import PH2
 from .errors import TlbenchError
-from .extract import extract_features, load_features, load_meta
+from .io import load_features, load_meta
 from .io import atomic_dir, atomic_write_text, git_commit, library_versions, read_json, read_jsonl, write_json, write_jsonl
 from .protocols import cross_validate, cv_splits, task_labels, variance_fraction
 from .registry import TASKS
@@ -28,6 +28,8 @@ def load_ph2(params: Params) -> PH2:
 
 
 def stage_extract(params: Params, progress: bool = True) -> None:
+    from .extract import extract_features
+
     ds = load_ph2(params)  # fails in seconds on a broken or missing dataset
     cfg = params.get("extract")
     weights = cfg.get("weights") or {}

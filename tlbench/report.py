@@ -146,6 +146,13 @@ def plot_ph2_layers(records: list[dict], out_stem: Path) -> list[Path]:
     axes[0][0].set_ylabel("balanced accuracy (%)")
     axes[0][-1].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
+    return save_figure(fig, out_stem)
+
+
+def save_figure(fig, out_stem: Path) -> list[Path]:
+    """PNG and PDF, written atomically, without timestamps so that reruns give the same bytes."""
+    import matplotlib.pyplot as plt
+
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
