@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tlbench.anomaly import SCENES
 from tlbench.cli import main
 from tlbench.io import read_json, read_jsonl
 
@@ -22,6 +23,8 @@ def write_params(tmp_path, **changes):
                                                    "train": {"train": [0, 19], "test": [25, None]}}
     params["ph2"].update(layers=[-2, -5], n_folds=4)
     params["extract"].update(batch_size=8, num_workers=0)
+    params["anomaly"]["pca"]["n_components"] = 8
+    params["anomaly"]["tca"]["n_components"] = 8
     for dotted, value in changes.items():
         node = params
         *parents, last = dotted.split(".")
@@ -43,6 +46,13 @@ def demo_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("run")
     params = write_params(tmp)
     run(params, "demo-data", "ph2-extract", "ph2-evaluate", "ph2-report")
+    scenes = params_scenes = ["ped1", "ped2", "belleview", "train"]
+    for scene in params_scenes:
+        assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
+    for s in scenes:
+        for t in scenes:
+            assert main(["--params", str(params), "anomaly-evaluate", s, t]) == 0
+    run(params, "anomaly-report")
     return tmp, params
 
 
@@ -124,4 +134,33 @@ def test_dvc_stages_depend_on_exactly_their_params():
 
     sub = build_parser()._subparsers._group_actions[0].choices
     for stage in stages.values():
-        assert stage["cmd"].split()[1] in sub
+        assert (stage.get("cmd") or stage["do"]["cmd"]).split()[1] in sub
+    # scenes and pairs are templated, so that adding a scene re-runs only what it touches
+    assert stages["anomaly_extract"]["foreach"] == "${anomaly.scenes}"
+    assert set(stages["anomaly_evaluate"]["matrix"]) == {"source", "target"}
+    assert "anomaly.detector" in stages["anomaly_evaluate"]["params"]
+    assert not any(p.startswith("anomaly.") and p != "anomaly.layer" and p != "anomaly.train_stride"
+                   for p in stages["anomaly_extract"]["do"]["params"])
+
+
+def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
+    tmp, _ = demo_run
+    rows = [r for f in sorted((tmp / "reports/metrics/anomaly").glob("*.json")) for r in read_json(f)["rows"]]
+    assert len(rows) == 16 * 3
+    assert {(r["source"], r["target"]) for r in rows} == {(s, t) for s in SCENES for t in SCENES}
+    assert all(0 <= r["eer"] <= 100 and r["n_anomalous"] > 0 for r in rows)
+    md = (tmp / "reports/tables/anomaly_eer.md").read_text()
+    assert md.count("\n| ") == 17 and "51.40" in md  # 16 pairs + header; the seed's Ped1 -> Ped1
+    for stem in ("anomaly_cdfg_partial", "anomaly_cdfg_complete"):
+        assert (tmp / f"reports/tables/{stem}.tex").read_text().count("\\\\") >= 6
+    assert "Suspected errata" in (tmp / "reports/tables/anomaly_seed_check.md").read_text()
+    assert (tmp / "reports/figures/anomaly_roc_det.png").stat().st_size > 10000
+
+
+def test_unknown_scene_and_missing_features(demo_run, tmp_path, capsys):
+    _, params = demo_run
+    assert main(["--params", str(params), "anomaly-evaluate", "ped3", "ped1"]) == 2
+    assert "unknown scene 'ped3'" in capsys.readouterr().err
+    fresh = write_params(tmp_path)
+    assert main(["--params", str(fresh), "anomaly-evaluate", "ped1", "ped2"]) == 2
+    assert "meta.json not found: run the extract stage" in capsys.readouterr().err

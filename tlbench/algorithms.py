@@ -93,7 +93,7 @@ class TCA(TransformerMixin, BaseEstimator):
         size = d if solver == "primal" else n
         if self.n_components > size:
             raise TlbenchError(f"TCA: n_components={self.n_components} exceeds the {size} available "
-                               f"({'features' if solver == 'primal' else 'samples'}): lower anomaly.tca.n_components")
+                               f"{'features' if solver == 'primal' else 'samples'}: lower anomaly.tca.n_components")
         need = 4 * size * size * 8  # the matrix, two products and eigh's workspace, float64
         if need > self.max_memory_fraction * _available_bytes():
             raise TlbenchError(f"TCA would build {size}x{size} matrices ({need / 2**30:.1f} GiB) with "

@@ -116,7 +116,8 @@ def plot_heatmaps(rows: list[dict], scenes: list[str], spaces: list[str], stem: 
     from .report import save_figure
 
     eer = {(r["source"], r["target"], r["space"]): r["eer"] for r in rows}
-    fig, axes = plt.subplots(1, len(spaces), figsize=(4.2 * len(spaces), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(spaces), figsize=(3.6 * len(spaces) + 1, 3.6), squeeze=False, sharey=True,
+                             layout="constrained")
     for ax, space in zip(axes[0], spaces):
         grid = np.array([[eer[(s, t, space)] for t in scenes] for s in scenes])
         im = ax.imshow(grid, vmin=0, vmax=60, cmap="viridis_r")
@@ -126,6 +127,7 @@ def plot_heatmaps(rows: list[dict], scenes: list[str], spaces: list[str], stem: 
                         color="white" if grid[i, j] > 35 else "black")
         ax.set_xticks(range(len(scenes)), [label(s) for s in scenes], rotation=30, ha="right")
         ax.set_yticks(range(len(scenes)), [label(s) for s in scenes])
+        ax.label_outer()
         ax.set_xlabel("target")
         ax.set_title(f"{SPACE_LABELS[space]} EER (%)")
     axes[0][0].set_ylabel("source")
@@ -146,7 +148,7 @@ def plot_curves(params: Params, scenes: list[str], spaces: list[str], stem: Path
 
     fig, axes = plt.subplots(2 * len(spaces), len(scenes), figsize=(3.2 * len(scenes), 2.9 * 2 * len(spaces)),
                              squeeze=False)
-    ticks = [0.01, 0.05, 0.2, 0.5, 0.8, 0.95]
+    ticks = [0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.999]
     for j, target in enumerate(scenes):
         for source in scenes:
             data = np.load(params.resolve_path(SCORES_DIR / f"{source}__{target}.npz"))
@@ -162,6 +164,7 @@ def plot_curves(params: Params, scenes: list[str], spaces: list[str], stem: Path
                 det.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
                 det.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
                 det.set_xlabel("FPR (DET)", fontsize=8), det.set_ylabel("FNR", fontsize=8)
+                det.set_xlim(-3.2, 3.2), det.set_ylim(-3.2, 3.2)
     for ax in axes.ravel():
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize=7, title="source", title_fontsize=7)
