@@ -25,6 +25,9 @@ def write_params(tmp_path, **changes):
     params["extract"].update(batch_size=8, num_workers=0)
     params["anomaly"]["pca"]["n_components"] = 8
     params["anomaly"]["tca"]["n_components"] = 8
+    params["profiles"]["demo"]["finetune"].update(epochs=1)
+    params["finetune"].update(batch_size=8, num_workers=0)
+    params["fusion"].update(n_components=[8, 4], seeds=[0, 1])
     for dotted, value in changes.items():
         node = params
         *parents, last = dotted.split(".")
@@ -53,6 +56,7 @@ def demo_run(tmp_path_factory):
         for t in scenes:
             assert main(["--params", str(params), "anomaly-evaluate", s, t]) == 0
     run(params, "anomaly-report")
+    run(params, "finetune", "fusion-extract", "fusion-evaluate", "fusion-report")
     return tmp, params
 
 
@@ -164,3 +168,18 @@ def test_unknown_scene_and_missing_features(demo_run, tmp_path, capsys):
     fresh = write_params(tmp_path)
     assert main(["--params", str(fresh), "anomaly-evaluate", "ped1", "ped2"]) == 2
     assert "meta.json not found: run the extract stage" in capsys.readouterr().err
+
+
+def test_fusion_stages_write_table7(demo_run):
+    tmp, _ = demo_run
+    rows = read_jsonl(tmp / "reports/metrics/fusion.jsonl")
+    assert len(rows) == 2 * 4 * 2  # seeds x columns x sizes
+    assert {r["column"] for r in rows} == {"global", "block1", "block2", "block3"}
+    assert rows[0]["n_train"] == 9 and rows[0]["n_test"] == 9
+    md = (tmp / "reports/tables/fusion.md").read_text()
+    assert "| Avg. |" in md and "30.79" in md  # the seed's average beside ours
+    meta = read_json(tmp / "data/features/fusion/supermarket/meta.json")
+    widths = {l["node"]: l["n_features"] for l in meta["layers"]}
+    assert widths == {"global_pool.flatten": 1280, "blocks.1": 24, "blocks.2": 40, "blocks.3": 80}  # pooled maps
+    assert "fine-tuned on Fruits-360" in meta["weights_id"]
+    assert len(read_jsonl(tmp / "reports/metrics/finetune_history.jsonl")) == 1

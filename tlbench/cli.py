@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     ae.add_argument("source")
     ae.add_argument("target")
     sub.add_parser("anomaly-report", help="render Tables 1-5 (EER, CDFG), the seed check and the figures")
+    sub.add_parser("finetune", help="adapt the profile's backbone on Fruits-360 (resumes an interrupted run)")
+    sub.add_parser("fusion-extract", help="global and block features of Supermarket Produce from the adapted model")
+    sub.add_parser("fusion-evaluate", help="PCA + linear SVM accuracy per fusion column, size and split")
+    sub.add_parser("fusion-report", help="render Table 7 and its figure")
     layers = sub.add_parser("layers", help="list the registered backbones and their layers")
     layers.add_argument("backbone", nargs="?")
     return parser
@@ -92,7 +96,24 @@ def _anomaly(params, args) -> int:
     return 0
 
 
-HANDLERS = {"demo-data": _demo_data, "data": _data, "ph2-extract": _ph2, "ph2-evaluate": _ph2, "ph2-report": _ph2,
+def _fusion(params, args) -> int:
+    from . import fusion
+
+    progress = not args.no_progress
+    if args.command == "finetune":
+        fusion.stage_finetune(params, progress=progress)
+    elif args.command == "fusion-extract":
+        fusion.stage_extract(params, progress=progress)
+    elif args.command == "fusion-evaluate":
+        fusion.stage_evaluate(params)
+    else:
+        for path in fusion.stage_report(params):
+            print(f"wrote {path}")
+    return 0
+
+
+HANDLERS = {"finetune": _fusion, "fusion-extract": _fusion, "fusion-evaluate": _fusion, "fusion-report": _fusion,
+            "demo-data": _demo_data, "data": _data, "ph2-extract": _ph2, "ph2-evaluate": _ph2, "ph2-report": _ph2,
             "anomaly-extract": _anomaly, "anomaly-evaluate": _anomaly, "anomaly-report": _anomaly}
 
 

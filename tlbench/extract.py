@@ -116,6 +116,25 @@ class ImageDataset(Dataset):
             return torch.zeros(3, self.preprocess.size, self.preprocess.size), str(exc)
 
 
+POOLING = ("avg", "max", "pyramid")
+
+
+def pool(t: torch.Tensor, mode: str | None) -> torch.Tensor:
+    """Reduce an (N, C, H, W) map before it is stored: global average or max, or a spatial pyramid
+    (1x1 + 2x2 average cells, 5C values). Vectors and `None` pass through."""
+    if mode is None or t.ndim != 4:
+        return t
+    if mode == "avg":
+        return t.mean(dim=(2, 3))
+    if mode == "max":
+        return t.amax(dim=(2, 3))
+    if mode == "pyramid":
+        import torch.nn.functional as F
+
+        return torch.cat([F.adaptive_avg_pool2d(t, 1).flatten(1), F.adaptive_avg_pool2d(t, 2).flatten(1)], dim=1)
+    raise TlbenchError(f"pooling {mode!r} is unknown: use one of {', '.join(POOLING)}")
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -169,23 +188,30 @@ def extract_features(
     channels_last: bool = True,
     extra_meta: dict | None = None,
     progress: bool = True,
+    pooling: dict[str, str] | None = None,
+    model: torch.nn.Module | None = None,
+    weights_id: str | None = None,
 ) -> ExtractionResult:
     """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`.
-    `images`: image file paths, or a source with `__len__` and `image(i)` (e.g. VideoFrames)."""
+    `images`: image file paths, or a source with `__len__` and `image(i)` (e.g. VideoFrames).
+    `pooling`: {node: avg | max | pyramid} reduces those maps before they are stored.
+    `model`: an already built (e.g. fine-tuned) network of this backbone's architecture, described
+    by `weights_id`; otherwise the registry's weights are loaded."""
+    pooling = pooling or {}
     source = images if hasattr(images, "image") else PathSource(images)
     spec = backbone(backbone_name)
     chosen: list[Layer] = list(dict.fromkeys(spec.layer(k) for k in layers))
     if not len(source):
         raise TlbenchError("no images to extract features from")
-    if weights == "auto":
+    if weights == "auto" and model is None:
         resolve_weights(spec, None, allow_download)  # fail before any work if they are missing
     dev = resolve_device(device)
     prec = resolve_precision(precision, dev)
     preprocess = Preprocessing.for_backbone(spec, resize)
-    if weights is None:
-        preprocess = Preprocessing(preprocess.size, resize, spec.mean, spec.std, "random init (no weights)")
-
-    model = build_backbone(backbone_name, weights, allow_download)
+    if weights is None or model is not None:
+        preprocess = Preprocessing(preprocess.size, resize, spec.mean, spec.std, weights_id or "random init (no weights)")
+    if model is None:
+        model = build_backbone(backbone_name, weights, allow_download)
     extractor = feature_extractor(model, spec, chosen).to(dev)
     if channels_last:
         extractor = extractor.to(memory_format=torch.channels_last)
@@ -195,10 +221,13 @@ def extract_features(
         pin_memory=dev.type == "cuda", persistent_workers=False,
     )
     n = len(source)
+    with torch.inference_mode():  # one dummy image gives every stored width, pooled or not
+        probe = extractor(torch.zeros(1, 3, preprocess.size, preprocess.size, device=dev))
+    width = {l.node: pool(probe[l.node].float(), pooling.get(l.node)).reshape(1, -1).shape[1] for l in chosen}
     with atomic_dir(out_dir) as tmp:
         arrays = {
             layer.node: np.lib.format.open_memmap(tmp / f"{layer.node}.npy", mode="w+", dtype=np.float32,
-                                                  shape=(n, layer.n_features))
+                                                  shape=(n, width[layer.node]))
             for layer in chosen
         }
         start, seen = time.perf_counter(), 0
@@ -216,7 +245,8 @@ def extract_features(
                 k = images.shape[0]
                 for layer in chosen:
                     # (N, C, H, W) flattened in C-major order, like torch.flatten
-                    arrays[layer.node][seen:seen + k] = outputs[layer.node].float().reshape(k, -1).cpu().numpy()
+                    out = pool(outputs[layer.node].float(), pooling.get(layer.node))
+                    arrays[layer.node][seen:seen + k] = out.reshape(k, -1).cpu().numpy()
                 seen += k
                 bar.update(k)
         bar.close()
@@ -232,8 +262,9 @@ def extract_features(
             "device": dev.type,
             "precision": prec,
             "channels_last": channels_last,
-            "layers": [{"index": l.index, "node": l.node, "keras_name": l.keras_name,
-                        "shape": list(l.shape), "n_features": l.n_features, "file": f"{l.node}.npy"} for l in chosen],
+            "layers": [{"index": l.index, "node": l.node, "keras_name": l.keras_name, "shape": list(l.shape),
+                        "pooling": pooling.get(l.node), "n_features": width[l.node], "file": f"{l.node}.npy"}
+                       for l in chosen],
             "n_images": n,
             "versions": library_versions(),
             **(extra_meta or {}),

@@ -18,7 +18,7 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class Layer:
-    index: int  # Keras-style negative index
+    index: int | str  # Keras-style negative index, or "block1".."block3" for local descriptors
     node: str  # torchvision/timm FX node name (a module prefix picks its last node)
     keras_name: str  # the seed's Keras layer this index stands for
     shape: tuple[int, ...]  # output shape for one 224x224 image (C, H, W) or (D,)
@@ -44,6 +44,7 @@ class Backbone:
     std: tuple[float, float, float] = IMAGENET_STD
     notes: str = ""
     builder_kwargs: dict = field(default_factory=dict)
+    blocks: tuple[Layer, ...] = ()  # outputs of the 1st, 2nd and 3rd block: local descriptors for fusion
 
     @property
     def weights_filename(self) -> str | None:
@@ -53,10 +54,10 @@ class Backbone:
         """Look a layer up by Keras-style index (-2, "-2") or by node name."""
         if isinstance(key, str) and key.lstrip("-").isdigit():
             key = int(key)
-        for layer in self.layers:
+        for layer in self.layers + self.blocks:
             if layer.index == key or layer.node == key:
                 return layer
-        choices = ", ".join(f"{l.index} ({l.node})" for l in self.layers)
+        choices = ", ".join(f"{l.index} ({l.node})" for l in self.layers + self.blocks)
         raise TlbenchError(
             f"unknown layer {key!r} for backbone {self.name!r}: "
             f"use one of {choices} (see `tlbench layers {self.name}`)"
@@ -83,6 +84,11 @@ BACKBONES: dict[str, Backbone] = {
                 Layer(-6, "blocks.5", "output of stage 6 (residual add)", (192, 7, 7)),
                 Layer(-7, "blocks.4", "output of stage 5 (residual add)", (112, 14, 14)),
             ),
+            blocks=(
+                Layer("block1", "blocks.1", "stage 2 output", (24, 56, 56)),
+                Layer("block2", "blocks.2", "stage 3 output", (40, 28, 28)),
+                Layer("block3", "blocks.3", "stage 4 output", (80, 14, 14)),
+            ),
         ),
         Backbone(
             name="vgg19",
@@ -97,6 +103,11 @@ BACKBONES: dict[str, Backbone] = {
                 Layer(-5, "features.36", "block5_pool", (512, 7, 7)),
                 Layer(-6, "features.35", "block5_conv4 (after ReLU)", (512, 14, 14)),
                 Layer(-7, "features.33", "block5_conv3 (after ReLU)", (512, 14, 14)),
+            ),
+            blocks=(
+                Layer("block1", "features.4", "block1_pool", (64, 112, 112)),
+                Layer("block2", "features.9", "block2_pool", (128, 56, 56)),
+                Layer("block3", "features.18", "block3_pool", (256, 28, 28)),
             ),
         ),
         Backbone(
@@ -114,6 +125,11 @@ BACKBONES: dict[str, Backbone] = {
                 Layer(-6, "layer4.2.bn3", "conv5_block3_3_bn", (2048, 7, 7)),
                 Layer(-7, "layer4.2.conv3", "conv5_block3_3_conv", (2048, 7, 7)),
             ),
+            blocks=(
+                Layer("block1", "layer1", "conv2_block3_out", (256, 56, 56)),
+                Layer("block2", "layer2", "conv3_block4_out", (512, 28, 28)),
+                Layer("block3", "layer3", "conv4_block6_out", (1024, 14, 14)),
+            ),
         ),
         Backbone(
             name="inception_v3",
@@ -130,6 +146,11 @@ BACKBONES: dict[str, Backbone] = {
                 Layer(-5, "Mixed_7b", "mixed9", (2048, 8, 8)),
                 Layer(-6, "Mixed_7a", "mixed8", (1280, 8, 8)),
                 Layer(-7, "Mixed_6e", "mixed7", (768, 17, 17)),
+            ),
+            blocks=(
+                Layer("block1", "Mixed_5d", "mixed2", (288, 35, 35)),
+                Layer("block2", "Mixed_6a", "mixed3", (768, 17, 17)),
+                Layer("block3", "Mixed_7a", "mixed8", (1280, 8, 8)),
             ),
         ),
     )
