@@ -28,6 +28,10 @@ def write_params(tmp_path, **changes):
     params["profiles"]["demo"]["finetune"].update(epochs=1)
     params["finetune"].update(batch_size=8, num_workers=0)
     params["fusion"].update(n_components=[8, 4], seeds=[0, 1])
+    params["profiles"]["demo"]["recipes"]["fraction"] = 0.5  # of the tiny twin: 25 + 10 images
+    params["recipes"].update(pca=8, knn={"k": 3, "folds": 2})
+    params["recipes"]["finetune"]["epochs"] = 2
+    params["recipes"]["autoencoder"]["epochs"] = 2
     for dotted, value in changes.items():
         node = params
         *parents, last = dotted.split(".")
@@ -56,7 +60,7 @@ def demo_run(tmp_path_factory):
         for t in scenes:
             assert main(["--params", str(params), "anomaly-evaluate", s, t]) == 0
     run(params, "anomaly-report")
-    run(params, "finetune", "fusion-extract", "fusion-evaluate", "fusion-report")
+    run(params, "finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes")
     return tmp, params
 
 
@@ -183,3 +187,13 @@ def test_fusion_stages_write_table7(demo_run):
     assert widths == {"global_pool.flatten": 1280, "blocks.1": 24, "blocks.2": 40, "blocks.3": 80}  # pooled maps
     assert "fine-tuned on Fruits-360" in meta["weights_id"]
     assert len(read_jsonl(tmp / "reports/metrics/finetune_history.jsonl")) == 1
+
+
+def test_recipes_stage_writes_every_recipe(demo_run):
+    tmp, _ = demo_run
+    out = read_json(tmp / "reports/metrics/recipes.json")
+    assert [r["recipe"] for r in out["results"]] == ["FE1", "FE2", "FE3", "FE3b", "Fine-tuning", "Autoencoder"]
+    assert out["n_train"] == 25 and out["n_test"] == 10
+    assert all(0 <= r["mean"] <= 1 for r in out["results"]) and "std" in out["results"][0]
+    assert len(out["finetune_history"]) == 2 and len(out["autoencoder_loss"]) == 2
+    assert "| FE1 |" in (tmp / "reports/tables/recipes.md").read_text()

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("fusion-extract", help="global and block features of Supermarket Produce from the adapted model")
     sub.add_parser("fusion-evaluate", help="PCA + linear SVM accuracy per fusion column, size and split")
     sub.add_parser("fusion-report", help="render Table 7 and its figure")
+    sub.add_parser("recipes", help="the seed's teaching recipes on the CIFAR-10 subsample, with their table")
     layers = sub.add_parser("layers", help="list the registered backbones and their layers")
     layers.add_argument("backbone", nargs="?")
     return parser
@@ -112,7 +113,15 @@ def _fusion(params, args) -> int:
     return 0
 
 
-HANDLERS = {"finetune": _fusion, "fusion-extract": _fusion, "fusion-evaluate": _fusion, "fusion-report": _fusion,
+def _recipes(params, args) -> int:
+    from .recipes import stage_recipes
+
+    for row in stage_recipes(params, progress=not args.no_progress)["results"]:
+        print(f"{row['recipe']}: {100 * row['mean']:.2f} % ({row['metric']})")
+    return 0
+
+
+HANDLERS = {"recipes": _recipes, "finetune": _fusion, "fusion-extract": _fusion, "fusion-evaluate": _fusion, "fusion-report": _fusion,
             "demo-data": _demo_data, "data": _data, "ph2-extract": _ph2, "ph2-evaluate": _ph2, "ph2-report": _ph2,
             "anomaly-extract": _anomaly, "anomaly-evaluate": _anomaly, "anomaly-report": _anomaly}
 
