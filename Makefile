@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tlbench-installed
 
-.PHONY: install repro test bench clean
+.PHONY: install repro test bench bench-baseline check clean
 
 install: $(STAMP)
 
@@ -15,13 +15,25 @@ $(STAMP): pyproject.toml
 
 repro: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
-	@echo "Tables: reports/tables/ (LaTeX .tex, Markdown .md); figures: reports/figures/; metrics: reports/metrics/"
+	@echo "Results: reports/README.md (index), reports/tables.tex (\\input{reports/tables}), reports/tables/*.md, reports/figures/"
 
 test: install
 	$(BIN)/python -m pytest -q
 
+BENCH_STORE := file://benchmarks/baseline
+BENCH := $(BIN)/python -m pytest benchmarks -q --benchmark-only --benchmark-storage=$(BENCH_STORE)
+
+# Timings against the committed baseline (fails when a median is 25 % slower); none yet: just run.
 bench: install
-	$(BIN)/python -m pytest benchmarks -q --benchmark-only
+	@if ls benchmarks/baseline/*/*.json >/dev/null 2>&1; then \
+	  $(BENCH) --benchmark-compare --benchmark-compare-fail=median:25%; \
+	else echo "no benchmark baseline yet (make bench-baseline writes one)"; $(BENCH); fi
+
+bench-baseline: install
+	$(BENCH) --benchmark-save=baseline
+
+check: install
+	$(BIN)/tlbench check
 
 clean:
 	rm -rf data .pytest_cache .benchmarks

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("fusion-evaluate", help="PCA + linear SVM accuracy per fusion column, size and split")
     sub.add_parser("fusion-report", help="render Table 7 and its figure")
     sub.add_parser("recipes", help="the seed's teaching recipes on the CIFAR-10 subsample, with their table")
+    sub.add_parser("reports", help="reports/tables.tex, the timing table and reports/README.md (the index)")
+    chk = sub.add_parser("check", help="regression gate: current metrics against the committed baseline")
+    chk.add_argument("--update", action="store_true", help="rewrite the baseline from the current metrics")
     layers = sub.add_parser("layers", help="list the registered backbones and their layers")
     layers.add_argument("backbone", nargs="?")
     return parser
@@ -121,7 +124,39 @@ def _recipes(params, args) -> int:
     return 0
 
 
-HANDLERS = {"recipes": _recipes, "finetune": _fusion, "fusion-extract": _fusion, "fusion-evaluate": _fusion, "fusion-report": _fusion,
+def _check(params, args) -> int:
+    from .gate import check
+
+    return check(params, update=args.update)
+
+
+def _reports(params, args) -> int:
+    from .reports_index import stage_reports
+
+    for path in stage_reports(params):
+        print(f"wrote {path}")
+    return 0
+
+
+TIMED = {"demo-data", "ph2-extract", "ph2-evaluate", "ph2-report", "anomaly-extract", "anomaly-evaluate",
+         "anomaly-report", "finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes"}
+
+
+def _record_timing(params, args, seconds: float) -> None:
+    """Stage wall times go with the metrics (reports/metrics/timings/), for the timing table."""
+    from .io import read_json, write_json
+    from .reports_index import TIMINGS
+
+    name = "@".join([args.command] + [getattr(args, k) for k in ("scene", "source", "target") if hasattr(args, k)])
+    rate = ""
+    timing_files = {"ph2-extract": "ph2_timing.json"}
+    if args.command in timing_files and params.resolve_path(f"reports/metrics/{timing_files[args.command]}").is_file():
+        t = read_json(params.resolve_path(f"reports/metrics/{timing_files[args.command]}"))["ph2_extract"]
+        rate = ", ".join(f"{k} {v['images_per_second']:.1f}/s" for k, v in t.items())
+    write_json(params.resolve_path(TIMINGS) / f"{name}.json", {"stage": name, "seconds": round(seconds, 2), "rate": rate})
+
+
+HANDLERS = {"reports": _reports, "check": _check, "recipes": _recipes, "finetune": _fusion, "fusion-extract": _fusion, "fusion-evaluate": _fusion, "fusion-report": _fusion,
             "demo-data": _demo_data, "data": _data, "ph2-extract": _ph2, "ph2-evaluate": _ph2, "ph2-report": _ph2,
             "anomaly-extract": _anomaly, "anomaly-evaluate": _anomaly, "anomaly-report": _anomaly}
 
@@ -134,7 +169,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from .config import Params
 
-        return HANDLERS[args.command](Params.load(args.params), args)
+        import time
+
+        params = Params.load(args.params)
+        start = time.perf_counter()
+        status = HANDLERS[args.command](params, args)
+        if args.command in TIMED and status == 0:
+            _record_timing(params, args, time.perf_counter() - start)
+        return status
     except TlbenchError as exc:
         print(f"tlbench: error: {exc}", file=sys.stderr)
         return 2

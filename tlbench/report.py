@@ -20,12 +20,12 @@ BACKBONE_LABELS = {"vgg19": "VGG-19", "resnet50": "ResNet50", "efficientnet_lite
                    "inception_v3": "Inception-v3"}
 PROTOCOL_LABELS = {"paper": "paper CV", "stratified": "stratified CV"}
 
-_LATEX_SPECIALS = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+_LATEX_SPECIALS = {"±": r"$\pm$", "–": "--", "→": r"$\rightarrow$", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
 def latex_escape(value) -> str:
-    return re.sub(r"[&%$#_{}~^\\]", lambda m: _LATEX_SPECIALS[m.group()], str(value))
+    return re.sub(r"[±–→&%$#_{}~^\\]", lambda m: _LATEX_SPECIALS[m.group()], str(value))
 
 
 def markdown_escape(value) -> str:

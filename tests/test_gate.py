@@ -1,0 +1,54 @@
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tlbench.cli import main
+from tlbench.errors import TlbenchError
+from tlbench.gate import compare, markdown
+
+RULES = {"ph2": {"direction": "higher", "abs": 0.5}, "anomaly": {"direction": "lower", "abs": 0.5},
+         "fusion": {"direction": "higher", "rel": 0.1}}
+
+
+def test_directions_and_tolerances():
+    base = {"ph2/a": 90.0, "ph2/b": 90.0, "anomaly/x": 20.0, "anomaly/y": 20.0, "fusion/f": 50.0, "ph2/same": 1.0}
+    cur = {"ph2/a": 89.0, "ph2/b": 89.8, "anomaly/x": 21.0, "anomaly/y": 18.0, "fusion/f": 46.0, "ph2/same": 1.0}
+    rows, failed = compare(cur, base, RULES)
+    status = {r["metric"]: r["status"] for r in rows}
+    assert failed
+    assert status == {"ph2/a": "regression", "ph2/b": "within tolerance", "anomaly/x": "regression",
+                      "anomaly/y": "improvement", "fusion/f": "within tolerance"}  # 4 < 10 % of 50
+
+
+def test_missing_metric_fails_and_new_metric_does_not():
+    rows, failed = compare({"ph2/new": 1.0}, {"ph2/old": 1.0}, RULES)
+    assert failed and {r["status"] for r in rows} == {"new", "missing"}
+    rows, failed = compare({"ph2/new": 1.0, "ph2/old": 1.0}, {"ph2/old": 1.0}, RULES)
+    assert not failed
+    with pytest.raises(TlbenchError, match="no entry for metric family 'recipes'"):
+        compare({"recipes/FE1": 1.0}, {"recipes/FE1": 2.0}, RULES)
+
+
+def test_markdown_table_lists_what_moved():
+    rows, _ = compare({"ph2/a": 80.0}, {"ph2/a": 90.0}, RULES)
+    text = markdown(rows, 1, "base.json")
+    assert "| ph2/a | 90 | 80 | -10 | **regression** |" in text
+    assert markdown([], 7, "base.json") == "All 7 metrics equal the baseline (base.json)."
+
+
+def test_check_command_exit_codes(tmp_path, capsys):
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    metrics = tmp_path / "reports/metrics"
+    metrics.mkdir(parents=True)
+    summary = {"ph2_layers": {"lite": {"-2": {"three_class": {"paper": {"mean": 90.0, "std": 1.0}}}}}}
+    (metrics / "ph2_summary.json").write_text(json.dumps(summary))
+    p = ["--params", str(tmp_path / "params.yaml"), "check"]
+    assert main(p) == 2 and "create it deliberately with `tlbench check --update`" in capsys.readouterr().err
+    assert main(p + ["--update"]) == 0
+    assert main(p) == 0 and "All 1 metrics equal the baseline" in capsys.readouterr().out
+    summary["ph2_layers"]["lite"]["-2"]["three_class"]["paper"]["mean"] = 85.0
+    (metrics / "ph2_summary.json").write_text(json.dumps(summary))
+    assert main(p) == 1 and "**regression**" in capsys.readouterr().out
