@@ -101,10 +101,20 @@ def test_data_check_names_what_is_missing_in_the_paper_profile(tmp_path, capsys)
 
 
 def test_two_runs_give_identical_metrics(demo_run):
+    from tlbench.config import Params
+    from tlbench.gate import collect
+
     tmp, params = demo_run
-    before = (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes()
+    before_folds = (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes()
+    before = collect(Params.load(params))
+    assert {name.split("/")[0] for name in before} == {"ph2", "anomaly", "fusion", "recipes", "finetune"}
     run(params, "demo-data", "ph2-extract", "ph2-evaluate")
-    assert (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes() == before
+    for scene in ("ped2", "train"):
+        assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
+    assert main(["--params", str(params), "anomaly-evaluate", "ped2", "train"]) == 0
+    run(params, "finetune", "fusion-extract", "fusion-evaluate", "recipes")
+    assert (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes() == before_folds
+    assert collect(Params.load(params)) == before
 
 
 def test_paper_profile_without_the_dataset_fails_early(tmp_path, capsys):

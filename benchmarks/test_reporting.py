@@ -1,0 +1,18 @@
+"""PCA as the fusion stage uses it, and table rendering."""
+import numpy as np
+
+from tests.test_anomaly_report import SCENES, fixture_rows
+from tlbench.anomaly_report import render
+
+
+def test_pca_256_of_fused_descriptors(benchmark):
+    from sklearn.decomposition import PCA
+
+    X = np.random.default_rng(0).normal(size=(629, 2048 + 1024))  # the paper split: 629 training images
+    benchmark.pedantic(lambda: PCA(256, random_state=0).fit(X).transform(X), rounds=3, iterations=1)
+
+
+def test_render_anomaly_tables(benchmark):
+    rows = fixture_rows()
+    out = benchmark(render, rows, SCENES, ["raw", "pca", "tca"], {"profile": "paper", "commit": "x", "preprocessing": ""})
+    assert len(out) == 7
