@@ -1,5 +1,4 @@
 """The PH2 stages end to end through the command line, on a tiny demo configuration."""
-import copy
 
 import pytest
 import yaml

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .algorithms import TCA, Detector, Space
+from .algorithms import Detector, Space
 from .config import Params
 from .errors import TlbenchError
 from .io import atomic_dir, library_versions, load_features, load_meta, read_json, write_json
@@ -66,7 +66,7 @@ def scene_splits(params: Params, name: str) -> dict[str, dict]:
 
 def stage_extract(params: Params, scene: str, progress: bool = True) -> None:
     from .catalog import require
-    from .extract import extract_features
+    from .extract import engine_options, extract_features
 
     key, _ = SCENES[check_scene(scene)]
     require(params, [f"{key}_{scene}"])
@@ -77,10 +77,7 @@ def stage_extract(params: Params, scene: str, progress: bool = True) -> None:
         for split, data in splits.items():
             result = extract_features(
                 data["source"], name, [params.get("anomaly.layer")], tmp / split,
-                weights=(cfg.get("weights") or {}).get(name, "auto"), allow_download=bool(cfg["allow_download"]),
-                resize=cfg["resize"], batch_size=int(cfg["batch_size"]), num_workers=int(cfg["num_workers"]),
-                device=str(cfg["device"]), precision=str(cfg["precision"]), channels_last=bool(cfg["channels_last"]),
-                progress=progress, extra_meta={"scene": scene, "split": split},
+                **engine_options(cfg, name), progress=progress, extra_meta={"scene": scene, "split": split},
             )
             np.save(tmp / split / "labels.npy", data["labels"])
             np.save(tmp / split / "groups.npy", data["groups"])

@@ -135,6 +135,15 @@ def pool(t: torch.Tensor, mode: str | None) -> torch.Tensor:
     raise TlbenchError(f"pooling {mode!r} is unknown: use one of {', '.join(POOLING)}")
 
 
+def engine_options(cfg: dict, backbone_name: str) -> dict:
+    """extract_features keyword arguments from params.yaml's `extract` section."""
+    return {"weights": (cfg.get("weights") or {}).get(backbone_name, "auto"),
+            "allow_download": bool(cfg["allow_download"]), "resize": cfg["resize"],
+            "batch_size": int(cfg["batch_size"]), "num_workers": int(cfg["num_workers"]),
+            "device": str(cfg["device"]), "precision": str(cfg["precision"]),
+            "channels_last": bool(cfg["channels_last"])}
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

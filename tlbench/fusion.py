@@ -74,7 +74,7 @@ def plot_history(history: list[dict], stem: Path) -> list[Path]:
 def stage_extract(params: Params, progress: bool = True) -> None:
     from .catalog import dataset_root, require
     from .datasets import load_supermarket
-    from .extract import extract_features
+    from .extract import engine_options, extract_features
     from .finetune import load_finetuned
     from .registry import backbone
 
@@ -85,13 +85,10 @@ def stage_extract(params: Params, progress: bool = True) -> None:
     spec = backbone(name)
     layers = [spec.layer(-2)] + [spec.layer(f"block{k}") for k in (1, 2, 3)]
     mode = params.get("fusion.pooling")
-    cfg = params.get("extract")
     with atomic_dir(params.resolve_path(FEATURES)) as tmp:
         result = extract_features(
             ds.paths, name, [l.node for l in layers], tmp / "supermarket", model=model, weights_id=state["weights_id"],
-            resize=cfg["resize"], batch_size=int(cfg["batch_size"]), num_workers=int(cfg["num_workers"]),
-            device=str(cfg["device"]), precision=str(cfg["precision"]), channels_last=bool(cfg["channels_last"]),
-            progress=progress, pooling={l.node: mode for l in layers[1:]},
+            **(engine_options(params.get("extract"), name) | {"weights": None}), progress=progress, pooling={l.node: mode for l in layers[1:]},
             extra_meta={"columns": {"global": layers[0].node, **{f"block{k}": layers[k].node for k in (1, 2, 3)}}})
         np.save(tmp / "supermarket" / "labels.npy", ds.labels)
         write_json(tmp / "supermarket" / "classes.json", ds.classes)

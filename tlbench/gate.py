@@ -2,7 +2,6 @@
 family with a direction and a tolerance from params; a Markdown table of what moved."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .config import Params

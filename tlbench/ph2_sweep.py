@@ -1,7 +1,6 @@
 """The PH2 layer sweep (seed Table 6): stages demo-data -> ph2-extract -> ph2-evaluate -> ph2-report."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ def load_ph2(params: Params) -> PH2:
 
 
 def stage_extract(params: Params, progress: bool = True) -> None:
-    from .extract import extract_features
+    from .extract import engine_options, extract_features
 
     ds = load_ph2(params)  # fails in seconds on a broken or missing dataset
     cfg = params.get("extract")
@@ -49,11 +48,7 @@ def stage_extract(params: Params, progress: bool = True) -> None:
         })
         for name in backbones:
             result = extract_features(
-                ds.image_paths, name, layers, tmp / name,
-                weights=weights.get(name, "auto"), allow_download=bool(cfg["allow_download"]),
-                resize=cfg["resize"], batch_size=int(cfg["batch_size"]), num_workers=int(cfg["num_workers"]),
-                device=str(cfg["device"]), precision=str(cfg["precision"]), channels_last=bool(cfg["channels_last"]),
-                progress=progress,
+                ds.image_paths, name, layers, tmp / name, **engine_options(cfg, name), progress=progress,
             )
             timing[name] = {"images": result.n_images, "seconds": round(result.seconds, 3),
                             "images_per_second": round(result.images_per_second, 2)}

@@ -124,7 +124,7 @@ def _svm_accuracy(Xtr, ytr, Xte, yte, n_pca: int | None, C: float, seed: int) ->
 def stage_recipes(params: Params, progress: bool = True) -> dict:
     from .catalog import dataset_root, require
     from .datasets import CIFAR10
-    from .extract import extract_features
+    from .extract import engine_options, extract_features
     from .fusion import align
     from .registry import backbone
 
@@ -143,11 +143,10 @@ def stage_recipes(params: Params, progress: bool = True) -> dict:
     timings, feats = {}, {}
     for split, images in (("train", train_img), ("test", test_img)):
         t0 = time.perf_counter()
-        extract_features(ArraySource(images), name, list(nodes.values()), work / split, resize=cfg["resize"],
-                         batch_size=int(cfg["batch_size"]), num_workers=0, device=str(cfg["device"]),
-                         precision=str(cfg["precision"]), channels_last=bool(cfg["channels_last"]), progress=progress,
-                         pooling={nodes["last"]: r["pooling"], nodes["early"]: r["pooling"]},
-                         weights=(cfg.get("weights") or {}).get(name, "auto"), allow_download=bool(cfg["allow_download"]))
+        # in-memory arrays: no decoding to spread over workers
+        extract_features(ArraySource(images), name, list(nodes.values()), work / split,
+                         **(engine_options(cfg, name) | {"num_workers": 0}), progress=progress,
+                         pooling={nodes["last"]: r["pooling"], nodes["early"]: r["pooling"]})
         feats[split] = {k: np.asarray(load_features(work / split, v), dtype=np.float64) for k, v in nodes.items()}
         timings[f"extract_{split}"] = round(time.perf_counter() - t0, 2)
     meta = load_meta(work / "train")
