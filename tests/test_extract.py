@@ -1,6 +1,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from tlbench.datasets import PH2
 from tlbench.errors import TlbenchError
@@ -96,3 +97,17 @@ def test_precision_choices():
         resolve_precision("fp16", torch.device("cpu"))
     with pytest.raises(TlbenchError, match="unknown"):
         resolve_precision("int8", torch.device("cpu"))
+
+
+def test_pooling_modes_reduce_maps_before_storage():
+    from tlbench.extract import pool
+
+    t = torch.arange(2 * 3 * 4 * 4, dtype=torch.float32).reshape(2, 3, 4, 4)
+    assert pool(t, "avg").shape == (2, 3) and torch.equal(pool(t, "avg"), t.mean(dim=(2, 3)))
+    assert torch.equal(pool(t, "max"), t.amax(dim=(2, 3)))
+    assert pool(t, "pyramid").shape == (2, 15)
+    grid = pool(t, "grid2")
+    assert grid.shape == (2, 12) and grid[0, 0] == t[0, 0, :2, :2].mean()  # patch-grid cells
+    assert pool(t[:, :, 0, 0], "avg").shape == (2, 3)  # vectors pass through
+    with pytest.raises(TlbenchError, match="pooling 'grid0' is unknown"):
+        pool(t, "grid0")

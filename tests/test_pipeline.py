@@ -156,7 +156,7 @@ def test_dvc_stages_depend_on_exactly_their_params():
     assert stages["anomaly_extract"]["foreach"] == "${anomaly.scenes}"
     assert set(stages["anomaly_evaluate"]["matrix"]) == {"source", "target"}
     assert "anomaly.detector" in stages["anomaly_evaluate"]["params"]
-    assert not any(p.startswith("anomaly.") and p != "anomaly.layer" and p != "anomaly.train_stride"
+    assert not any(p.startswith("anomaly.") and p not in ("anomaly.layer", "anomaly.pooling", "anomaly.train_stride")
                    for p in stages["anomaly_extract"]["do"]["params"])
 
 
@@ -172,6 +172,20 @@ def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
         assert (tmp / f"reports/tables/{stem}.tex").read_text().count("\\\\") >= 6
     assert "Suspected errata" in (tmp / "reports/tables/anomaly_seed_check.md").read_text()
     assert (tmp / "reports/figures/anomaly_roc_det.png").stat().st_size > 10000
+
+
+def test_patch_grid_frame_descriptor(demo_run, tmp_path):
+    from tlbench.config import Params
+    from tlbench.io import load_meta
+
+    _, params = demo_run
+    raw = yaml.safe_load(params.read_text())
+    raw["anomaly"].update(layer=-5, pooling="grid2")
+    p = params.with_name("params_grid.yaml")
+    p.write_text(yaml.safe_dump(raw))
+    assert main(["--params", str(p), "--no-progress", "anomaly-extract", "ped2"]) == 0
+    meta = load_meta(Params.load(p).resolve_path("data/features/anomaly/ped2/train"))
+    assert meta["layers"][0]["pooling"] == "grid2" and meta["layers"][0]["n_features"] == 320 * 4
 
 
 def test_unknown_scene_and_missing_features(demo_run, tmp_path, capsys):

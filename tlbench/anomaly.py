@@ -73,11 +73,15 @@ def stage_extract(params: Params, scene: str, progress: bool = True) -> None:
     splits = scene_splits(params, scene)
     cfg = params.get("extract")
     name = params.profile_get("anomaly_backbone")
+    from .registry import backbone
+
+    layer = backbone(name).layer(params.get("anomaly.layer"))
     with atomic_dir(params.resolve_path(FEATURES_DIR / scene)) as tmp:
         for split, data in splits.items():
             result = extract_features(
-                data["source"], name, [params.get("anomaly.layer")], tmp / split,
+                data["source"], name, [layer.node], tmp / split,
                 **engine_options(cfg, name), progress=progress, extra_meta={"scene": scene, "split": split},
+                pooling={layer.node: params.get("anomaly.pooling")} if params.get("anomaly.pooling") else None,
             )
             np.save(tmp / split / "labels.npy", data["labels"])
             np.save(tmp / split / "groups.npy", data["groups"])

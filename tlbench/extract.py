@@ -116,12 +116,13 @@ class ImageDataset(Dataset):
             return torch.zeros(3, self.preprocess.size, self.preprocess.size), str(exc)
 
 
-POOLING = ("avg", "max", "pyramid")
+POOLING = ("avg", "max", "pyramid", "gridN")
 
 
 def pool(t: torch.Tensor, mode: str | None) -> torch.Tensor:
-    """Reduce an (N, C, H, W) map before it is stored: global average or max, or a spatial pyramid
-    (1x1 + 2x2 average cells, 5C values). Vectors and `None` pass through."""
+    """Reduce an (N, C, H, W) map before it is stored: global average or max, a spatial pyramid
+    (1x1 + 2x2 average cells, 5C values) or a patch grid `gridN` (N x N average cells, C N^2 values,
+    cell-major). Vectors and `None` pass through."""
     if mode is None or t.ndim != 4:
         return t
     if mode == "avg":
@@ -132,6 +133,10 @@ def pool(t: torch.Tensor, mode: str | None) -> torch.Tensor:
         import torch.nn.functional as F
 
         return torch.cat([F.adaptive_avg_pool2d(t, 1).flatten(1), F.adaptive_avg_pool2d(t, 2).flatten(1)], dim=1)
+    if mode.startswith("grid") and mode[4:].isdigit() and int(mode[4:]) > 0:
+        import torch.nn.functional as F
+
+        return F.adaptive_avg_pool2d(t, int(mode[4:])).flatten(1)
     raise TlbenchError(f"pooling {mode!r} is unknown: use one of {', '.join(POOLING)}")
 
 
