@@ -11,18 +11,10 @@ from .config import Params
 from .errors import TlbenchError
 from .io import atomic_dir, library_versions, load_features, load_meta, read_json, write_json
 from .metrics import eer, smooth_scores
-
-SCENES = {"ped1": ("ucsd", "UCSD Ped1"), "ped2": ("ucsd", "UCSD Ped2"),
-          "belleview": ("york", "Belleview"), "train": ("york", "Train")}
+from .registry import SCENES, check_scene  # noqa: F401 (SCENES re-exported)
 FEATURES_DIR = Path("data/features/anomaly")
 SCORES_DIR = Path("data/anomaly_scores")
 METRICS_DIR = Path("reports/metrics/anomaly")
-
-
-def check_scene(name: str) -> str:
-    if name not in SCENES:
-        raise TlbenchError(f"unknown scene {name!r}: use one of {', '.join(SCENES)}")
-    return name
 
 
 def scene_splits(params: Params, name: str) -> dict[str, dict]:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .anomaly import SCENES, SCORES_DIR, load_rows
+from .anomaly import SCORES_DIR, load_rows
 from .config import Params
 from .io import atomic_write_text, git_commit, read_json
 from .metrics import complete_generalization, partial_generalization
 from .paper_values import (ANOMALY_SOURCE, SPACES, TABLE1, TABLE_COMPLETE, TABLE_COMPLETE_NUMBER, TABLE_PARTIAL,
                            TABLE_PARTIAL_NUMBER)
+from .registry import SCENES
 from .report import environment
 
 SPACE_LABELS = {"raw": "Cross-feature", "pca": "PCA", "tca": "TCA"}

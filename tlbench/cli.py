@@ -70,52 +70,6 @@ def _data(params, args) -> int:
     return 0
 
 
-def _ph2(params, args) -> int:
-    from . import ph2_sweep
-
-    progress = not args.no_progress
-    if args.command == "ph2-extract":
-        ph2_sweep.stage_extract(params, progress=progress)
-    elif args.command == "ph2-evaluate":
-        ph2_sweep.stage_evaluate(params, progress=progress)
-    else:
-        for path in ph2_sweep.stage_report(params):
-            print(f"wrote {path}")
-    return 0
-
-
-def _anomaly(params, args) -> int:
-    from . import anomaly
-
-    if args.command == "anomaly-extract":
-        anomaly.stage_extract(params, args.scene, progress=not args.no_progress)
-    elif args.command == "anomaly-evaluate":
-        for row in anomaly.stage_evaluate(params, args.source, args.target):
-            print(f"{row['source']} -> {row['target']} {row['space']}: EER {row['eer']:.2f} %")
-    else:
-        from . import anomaly_report
-
-        for path in anomaly_report.stage_report(params):
-            print(f"wrote {path}")
-    return 0
-
-
-def _fusion(params, args) -> int:
-    from . import fusion
-
-    progress = not args.no_progress
-    if args.command == "finetune":
-        fusion.stage_finetune(params, progress=progress)
-    elif args.command == "fusion-extract":
-        fusion.stage_extract(params, progress=progress)
-    elif args.command == "fusion-evaluate":
-        fusion.stage_evaluate(params)
-    else:
-        for path in fusion.stage_report(params):
-            print(f"wrote {path}")
-    return 0
-
-
 def _recipes(params, args) -> int:
     from .recipes import stage_recipes
 
@@ -130,16 +84,47 @@ def _check(params, args) -> int:
     return check(params, update=args.update)
 
 
-def _reports(params, args) -> int:
-    from .reports_index import stage_reports
+def _stage(module: str, function: str, *arg_names: str, progress: bool = True, show=None):
+    """A handler that calls tlbench.<module>.<function>(params, *args[, progress]) and shows its result."""
+    def run(params, args) -> int:
+        import importlib
 
-    for path in stage_reports(params):
+        call = getattr(importlib.import_module(f"tlbench.{module}"), function)
+        result = call(params, *(getattr(args, a) for a in arg_names),
+                      **({"progress": not args.no_progress} if progress else {}))
+        if show:
+            show(result)
+        return 0
+
+    return run
+
+
+def _wrote(paths) -> None:
+    for path in paths:
         print(f"wrote {path}")
-    return 0
 
 
-TIMED = {"demo-data", "ph2-extract", "ph2-evaluate", "ph2-report", "anomaly-extract", "anomaly-evaluate",
-         "anomaly-report", "finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes"}
+def _eers(rows) -> None:
+    for row in rows:
+        print(f"{row['source']} -> {row['target']} {row['space']}: EER {row['eer']:.2f} %")
+
+
+STAGES = {  # the commands dvc.yaml runs; their wall times go into reports/metrics/timings/
+    "demo-data": _demo_data,
+    "ph2-extract": _stage("ph2_sweep", "stage_extract"),
+    "ph2-evaluate": _stage("ph2_sweep", "stage_evaluate"),
+    "ph2-report": _stage("ph2_sweep", "stage_report", progress=False, show=_wrote),
+    "anomaly-extract": _stage("anomaly", "stage_extract", "scene"),
+    "anomaly-evaluate": _stage("anomaly", "stage_evaluate", "source", "target", progress=False, show=_eers),
+    "anomaly-report": _stage("anomaly_report", "stage_report", progress=False, show=_wrote),
+    "finetune": _stage("fusion", "stage_finetune"),
+    "fusion-extract": _stage("fusion", "stage_extract"),
+    "fusion-evaluate": _stage("fusion", "stage_evaluate", progress=False),
+    "fusion-report": _stage("fusion", "stage_report", progress=False, show=_wrote),
+    "recipes": _recipes,
+}
+HANDLERS = {**STAGES, "data": _data, "check": _check,
+            "reports": _stage("reports_index", "stage_reports", progress=False, show=_wrote)}
 
 
 def _record_timing(params, args, seconds: float) -> None:
@@ -148,17 +133,10 @@ def _record_timing(params, args, seconds: float) -> None:
     from .reports_index import TIMINGS
 
     name = "@".join([args.command] + [getattr(args, k) for k in ("scene", "source", "target") if hasattr(args, k)])
-    rate = ""
-    timing_files = {"ph2-extract": "ph2_timing.json"}
-    if args.command in timing_files and params.resolve_path(f"reports/metrics/{timing_files[args.command]}").is_file():
-        t = read_json(params.resolve_path(f"reports/metrics/{timing_files[args.command]}"))["ph2_extract"]
-        rate = ", ".join(f"{k} {v['images_per_second']:.1f}/s" for k, v in t.items())
+    rate, ph2 = "", params.resolve_path("reports/metrics/ph2_timing.json")
+    if args.command == "ph2-extract" and ph2.is_file():
+        rate = ", ".join(f"{k} {v['images_per_second']:.1f}/s" for k, v in read_json(ph2)["ph2_extract"].items())
     write_json(params.resolve_path(TIMINGS) / f"{name}.json", {"stage": name, "seconds": round(seconds, 2), "rate": rate})
-
-
-HANDLERS = {"reports": _reports, "check": _check, "recipes": _recipes, "finetune": _fusion, "fusion-extract": _fusion, "fusion-evaluate": _fusion, "fusion-report": _fusion,
-            "demo-data": _demo_data, "data": _data, "ph2-extract": _ph2, "ph2-evaluate": _ph2, "ph2-report": _ph2,
-            "anomaly-extract": _anomaly, "anomaly-evaluate": _anomaly, "anomaly-report": _anomaly}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "layers":
             _layers(args)
             return 0
-        from .config import Params
-
         import time
+
+        from .config import Params
 
         params = Params.load(args.params)
         start = time.perf_counter()
         status = HANDLERS[args.command](params, args)
-        if args.command in TIMED and status == 0:
+        if args.command in STAGES and status == 0:
             _record_timing(params, args, time.perf_counter() - start)
         return status
     except TlbenchError as exc:

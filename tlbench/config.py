@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from .errors import TlbenchError
-from .registry import BACKBONES, CLASSIFIERS, PROFILES, PROTOCOLS, TASKS, backbone, check_name
+from .registry import BACKBONES, CLASSIFIERS, PROFILES, PROTOCOLS, TASKS, backbone, check_name, check_scene
 
 
 @dataclass
@@ -71,8 +71,6 @@ class Params:
             check_name("protocol", protocol, PROTOCOLS)
         check_name("classifier", self.get("ph2.classifier"), CLASSIFIERS)
         backbone(self.profile_get("anomaly_backbone")).layer(self.get("anomaly.layer"))
-        from .anomaly import check_scene
-
         for scene in self.get("anomaly.scenes"):
             check_scene(scene)
         for name in (self.get("extract.weights") or {}):

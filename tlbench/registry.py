@@ -173,6 +173,17 @@ CLASSIFIERS = {
 
 PROFILES = ("demo", "paper")
 
+SCENES = {  # anomaly-detection scenes: name -> (dataset key in params, label in tables)
+    "ped1": ("ucsd", "UCSD Ped1"), "ped2": ("ucsd", "UCSD Ped2"),
+    "belleview": ("york", "Belleview"), "train": ("york", "Train"),
+}
+
+
+def check_scene(name: str) -> str:
+    if name not in SCENES:
+        raise TlbenchError(f"unknown scene {name!r}: use one of {', '.join(SCENES)}")
+    return name
+
 
 def backbone(name: str) -> Backbone:
     try:
