@@ -1,8 +1,9 @@
 """Decode throughput (frames/s) of the video loaders on their demo twins."""
 import pytest
 
-from tlbench.demo_video import write_ucsd, write_york
-from tlbench.video import load_ucsd, load_york, read_gray
+from tlbench.data.demo.video import write_ucsd, write_york
+from tlbench.data.ucsd import load_ucsd, read_gray
+from tlbench.data.york import load_york
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from tlbench.backbones import build_backbone, feature_extractor
-from tlbench.extract import autocast
-from tlbench.protocols import cross_validate, cv_splits
-from tlbench.registry import backbone
+from tlbench.models.backbones import build_backbone, feature_extractor
+from tlbench.models.device import autocast
+from tlbench.methods.protocols import cross_validate, cv_splits
+from tlbench.models.specs import backbone
 
 # multiply-adds per 224x224 image, x2 for FLOPs
 GFLOP_PER_IMAGE = {"resnet50": 2 * 4.09, "efficientnet_lite0": 2 * 0.40, "vgg19": 2 * 19.6}

@@ -2,7 +2,7 @@
 import numpy as np
 
 from tests.test_anomaly_report import SCENES, fixture_rows
-from tlbench.anomaly_report import render
+from tlbench.reporting.anomaly import render
 
 
 def test_pca_256_of_fused_descriptors(benchmark):

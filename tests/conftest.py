@@ -16,7 +16,7 @@ def samples_or_skip(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def tiny_ph2(tmp_path_factory) -> Path:
     """A 20-image synthetic PH2 in the official layout."""
-    from tlbench.demo_data import write_ph2
+    from tlbench.data.demo.ph2 import write_ph2
 
     root = tmp_path_factory.mktemp("ph2") / "PH2Dataset"
     return write_ph2(root, seed=0, counts={0: 8, 1: 8, 2: 4}, size=(96, 72), size_jitter=2)

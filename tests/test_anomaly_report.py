@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from tlbench.anomaly_report import render, seed_consistency
-from tlbench.paper_values import TABLE1
+from tlbench.reporting.anomaly import render, seed_consistency
+from tlbench.reporting.paper_values import TABLE1
 
 HERE = Path(__file__).parent
 SCENES = ["ped1", "ped2", "belleview", "train"]

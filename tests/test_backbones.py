@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from tlbench.backbones import build_backbone, feature_extractor, lite0_weights_path, rename_lite0_keys
+from tlbench.models.backbones import build_backbone, feature_extractor, lite0_weights_path, rename_lite0_keys
 from tlbench.errors import TlbenchError
-from tlbench.registry import BACKBONES, backbone
+from tlbench.models.specs import BACKBONES, backbone
 
 # The feature counts of the seed's Table 6 (Keras layers -2..-7), and Lite0's documented sweep.
 EXPECTED_COUNTS = {
@@ -87,7 +87,7 @@ def test_lite0_weights_are_real_imagenet_weights(photo, expected_top):
     from PIL import Image
     from skimage import data
 
-    from tlbench.extract import Preprocessing
+    from tlbench.models.preprocessing import Preprocessing
 
     spec = backbone("efficientnet_lite0")
     image = Image.fromarray(getattr(data, photo)())

@@ -3,7 +3,8 @@ import shutil
 import pytest
 
 from tests.conftest import samples_or_skip
-from tlbench.datasets import PH2, bmp_problem, open_rgb, parse_ph2_table
+from tlbench.data.images import open_rgb
+from tlbench.data.ph2 import PH2, bmp_problem, parse_ph2_table
 from tlbench.errors import TlbenchError
 
 
@@ -41,7 +42,7 @@ def test_sample_is_not_mistaken_for_the_full_dataset():
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(TlbenchError, match=r"PH2 folder .*nowhere not found.*datasets.ph2"):
+    with pytest.raises(TlbenchError, match=r"PH2 folder .*nowhere not found.*PH2_dataset.txt exists"):
         PH2.load(tmp_path / "nowhere")
 
 

@@ -3,9 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from tlbench.datasets import PH2
+from tlbench.data.ph2 import PH2
 from tlbench.errors import TlbenchError
-from tlbench.extract import extract_features, load_features, load_meta, resolve_precision
+from tlbench.io import load_features, load_meta
+from tlbench.models.device import resolve_precision
+from tlbench.models.extract import extract_features
 
 LAYERS = [-2, -5]
 
@@ -100,7 +102,7 @@ def test_precision_choices():
 
 
 def test_pooling_modes_reduce_maps_before_storage():
-    from tlbench.extract import pool
+    from tlbench.models.extract import pool
 
     t = torch.arange(2 * 3 * 4 * 4, dtype=torch.float32).reshape(2, 3, 4, 4)
     assert pool(t, "avg").shape == (2, 3) and torch.equal(pool(t, "avg"), t.mean(dim=(2, 3)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tlbench.errors import TlbenchError
-from tlbench.fetch import Archive, download, extract
+from tlbench.data.fetch import Archive, download, extract
 
 
 def make_archive(tmp_path: Path) -> bytes:
@@ -131,14 +131,14 @@ def test_extract_refuses_a_wrong_archive_and_cleans_up(tmp_path):
 
 
 def test_fetch_command_puts_the_dataset_at_the_profile_root(served, tmp_path, monkeypatch):
-    from tlbench import catalog
-    from tlbench.config import Params
+    from tlbench.data import catalog
+    from tlbench.params import Params
     from tests.test_pipeline import write_params
 
     server, payload = served
     params = Params.load(write_params(tmp_path, profile="paper"))
     archive = Archive(server.url, "Demo_Dataset.v1", "{root}", sha256=hashlib.sha256(payload).hexdigest())
     root = catalog.fetch(params, "ucsd", progress=False, archives=(archive,))
-    assert root == tmp_path / "data/raw/UCSD_Anomaly_Dataset.v1p2" and (root / "Train" / "000.txt").is_file()
+    assert root == tmp_path / "data/paper/UCSD_Anomaly_Dataset.v1p2" and (root / "Train" / "000.txt").is_file()
     with pytest.raises(TlbenchError, match="cannot be fetched automatically: download it by hand"):
         catalog.fetch(params, "ph2", progress=False)

@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from tlbench.datasets import Fruits360
-from tlbench.demo_produce import write_fruits360
+from tlbench.data.fruits360 import Fruits360
+from tlbench.data.demo.produce import write_fruits360
 from tlbench.errors import TlbenchError
-from tlbench.finetune import finetune, load_finetuned, replace_head, set_trainable
-from tlbench.backbones import build_backbone
+from tlbench.models.finetune import finetune, load_finetuned, replace_head, set_trainable
+from tlbench.models.backbones import build_backbone
 
 CFG = {"backbone": "efficientnet_lite0", "seed": 0, "train": ["blocks.6"], "optimizer": "sgd", "lr": 0.01,
        "momentum": 0.9, "schedule": "cosine", "batch_size": 8, "epochs": 2, "augment": True, "num_workers": 0,
@@ -37,7 +37,7 @@ def test_finetune_writes_history_and_checkpoint(trained):
 
 
 def test_interrupted_run_resumes_to_the_same_weights(fruits, trained, tmp_path, monkeypatch, capsys):
-    import tlbench.finetune as ft
+    import tlbench.models.finetune as ft
 
     calls = {"n": 0}
     real_save = ft._save

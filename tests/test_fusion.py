@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from tlbench.errors import TlbenchError
-from tlbench.fusion import align, evaluate_column, table7_rows
+from tlbench.methods.fusion import align, evaluate_column
+from tlbench.reporting.fusion import table7_rows
 
 
 def test_alignment_puts_descriptors_on_one_scale():

@@ -6,16 +6,22 @@ import yaml
 from tests.conftest import REPO
 from tlbench.cli import main
 from tlbench.errors import TlbenchError
-from tlbench.gate import compare, markdown
+from tlbench.reporting.experiments import Metric
+from tlbench.reporting.gate import compare, markdown
 
-RULES = {"ph2": {"direction": "higher", "abs": 0.5}, "anomaly": {"direction": "lower", "abs": 0.5},
-         "fusion": {"direction": "higher", "rel": 0.1}}
+RULES = {"ph2": {"abs": 0.5}, "anomaly": {"abs": 0.5}, "fusion": {"rel": 0.1}}
+MEASURE = {"ph2": "balanced_accuracy", "anomaly": "eer", "fusion": "accuracy", "recipes": "accuracy"}
+
+
+def metrics(values: dict[str, float]) -> dict[str, Metric]:
+    """Current metrics with the measure (and so the direction) of their family."""
+    return {k: Metric(k, v, MEASURE[k.split("/")[0]]) for k, v in values.items()}
 
 
 def test_directions_and_tolerances():
     base = {"ph2/a": 90.0, "ph2/b": 90.0, "anomaly/x": 20.0, "anomaly/y": 20.0, "fusion/f": 50.0, "ph2/same": 1.0}
     cur = {"ph2/a": 89.0, "ph2/b": 89.8, "anomaly/x": 21.0, "anomaly/y": 18.0, "fusion/f": 46.0, "ph2/same": 1.0}
-    rows, failed = compare(cur, base, RULES)
+    rows, failed = compare(metrics(cur), base, RULES)
     status = {r["metric"]: r["status"] for r in rows}
     assert failed
     assert status == {"ph2/a": "regression", "ph2/b": "within tolerance", "anomaly/x": "regression",
@@ -23,16 +29,16 @@ def test_directions_and_tolerances():
 
 
 def test_missing_metric_fails_and_new_metric_does_not():
-    rows, failed = compare({"ph2/new": 1.0}, {"ph2/old": 1.0}, RULES)
+    rows, failed = compare(metrics({"ph2/new": 1.0}), {"ph2/old": 1.0}, RULES)
     assert failed and {r["status"] for r in rows} == {"new", "missing"}
-    rows, failed = compare({"ph2/new": 1.0, "ph2/old": 1.0}, {"ph2/old": 1.0}, RULES)
+    rows, failed = compare(metrics({"ph2/new": 1.0, "ph2/old": 1.0}), {"ph2/old": 1.0}, RULES)
     assert not failed
     with pytest.raises(TlbenchError, match="no entry for metric family 'recipes'"):
-        compare({"recipes/FE1": 1.0}, {"recipes/FE1": 2.0}, RULES)
+        compare(metrics({"recipes/FE1": 1.0}), {"recipes/FE1": 2.0}, RULES)
 
 
 def test_markdown_table_lists_what_moved():
-    rows, _ = compare({"ph2/a": 80.0}, {"ph2/a": 90.0}, RULES)
+    rows, _ = compare(metrics({"ph2/a": 80.0}), {"ph2/a": 90.0}, RULES)
     text = markdown(rows, 1, "base.json")
     assert "| ph2/a | 90 | 80 | -10 | **regression** |" in text
     assert markdown([], 7, "base.json") == "All 7 metrics equal the baseline (base.json)."

@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from tlbench.errors import TlbenchError
-from tlbench.metrics import complete_generalization, eer, partial_generalization, smooth_scores
+from tlbench.methods.cdfg import complete_generalization, partial_generalization
+from tlbench.methods.eer import eer
+from tlbench.methods.smoothing import smooth_scores
 
 
 def brute_force_eer(labels, scores):

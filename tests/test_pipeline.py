@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tlbench.anomaly import SCENES
+from tlbench.data.registry import SCENES
 from tlbench.cli import main
 from tlbench.io import read_json, read_jsonl
 
@@ -59,7 +59,7 @@ def demo_run(tmp_path_factory):
         for t in scenes:
             assert main(["--params", str(params), "anomaly-evaluate", s, t]) == 0
     run(params, "anomaly-report")
-    run(params, "finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes")
+    run(params, "fusion-finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes-evaluate", "recipes-report")
     return tmp, params
 
 
@@ -72,11 +72,11 @@ def test_stages_write_features_metrics_tables_and_figures(demo_run):
     summary = read_json(tmp / "reports/metrics/ph2_summary.json")
     assert set(summary["ph2_layers"]["efficientnet_lite0"]) == {"-2", "-5"}
     assert summary["provenance"]["seed"] == 0 and summary["provenance"]["versions"]["torch"]
-    md = (tmp / "reports/tables/ph2_layers.md").read_text()
-    tex = (tmp / "reports/tables/ph2_layers.tex").read_text()
+    md = (tmp / "reports/tables/ph2/ph2_layers.md").read_text()
+    tex = (tmp / "reports/tables/ph2/ph2_layers.tex").read_text()
     assert "EfficientNet-Lite0" in md and "ResNet50" in md  # ours beside the seed's
     assert tex.count(r"\begin{table}") == 2 and "synthetic PH2 twin" in tex
-    assert (tmp / "reports/figures/ph2_layers.png").stat().st_size > 1000
+    assert (tmp / "reports/figures/ph2/ph2_layers.png").stat().st_size > 1000
     assert read_json(tmp / "reports/metrics/ph2_timing.json")["ph2_extract"]["efficientnet_lite0"]["images"] == 24
     assert not list(tmp.rglob(".tlbench-tmp-*"))
 
@@ -94,14 +94,14 @@ def test_data_check_names_what_is_missing_in_the_paper_profile(tmp_path, capsys)
     params = write_params(tmp_path, profile="paper")
     assert main(["--params", str(params), "data", "check"]) == 1
     out = capsys.readouterr().out
-    assert out.count(" missing ") == 8
+    assert out.count(" missing ") == 6  # one row per dataset (the video ones hold two scenes)
     assert "tlbench data fetch ucsd" in out and "Mendonça" in out
-    assert str(tmp_path / "data/raw/PH2Dataset") in out
+    assert str(tmp_path / "data/paper/PH2Dataset") in out
 
 
 def test_two_runs_give_identical_metrics(demo_run):
-    from tlbench.config import Params
-    from tlbench.gate import collect
+    from tlbench.params import Params
+    from tlbench.reporting.gate import collect
 
     tmp, params = demo_run
     before_folds = (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes()
@@ -111,17 +111,17 @@ def test_two_runs_give_identical_metrics(demo_run):
     for scene in ("ped2", "train"):
         assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
     assert main(["--params", str(params), "anomaly-evaluate", "ped2", "train"]) == 0
-    run(params, "finetune", "fusion-extract", "fusion-evaluate", "recipes")
+    run(params, "fusion-finetune", "fusion-extract", "fusion-evaluate", "recipes-evaluate")
     assert (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes() == before_folds
     assert collect(Params.load(params)) == before
 
 
 def test_paper_profile_without_the_dataset_fails_early(tmp_path, capsys):
-    params = write_params(tmp_path, profile="paper", **{"profiles.paper.datasets.ph2": str(tmp_path / "PH2Dataset")})
+    params = write_params(tmp_path, profile="paper")
     assert main(["--params", str(params), "ph2-extract"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("tlbench: error: PH2 folder") and str(tmp_path / "PH2Dataset") in err
-    assert "profiles.paper.datasets.ph2" in err and err.count("\n") == 1
+    assert err.startswith("tlbench: error: PH2 folder") and str(tmp_path / "data/paper/PH2Dataset") in err
+    assert "PH2_dataset.txt exists" in err and err.count("\n") == 1
     assert not (tmp_path / "data").exists()
 
 
@@ -139,21 +139,22 @@ def test_missing_params_file(tmp_path, capsys):
 
 def test_dvc_stages_depend_on_exactly_their_params():
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
-    params = {name: set(s.get("params", [])) for name, s in stages.items()}
+    params = {name: set(s.get("params", s.get("do", {}).get("params", []))) for name, s in stages.items()}
     # changing only the SVM's C re-runs evaluation and report, nothing upstream
     assert "ph2.svm" in params["ph2_evaluate"]
     for upstream in ("demo_data", "ph2_extract"):
         assert not any(p == "ph2" or p.startswith("ph2.svm") or p == "seed" and upstream == "ph2_extract"
                        for p in params[upstream])
     assert stages["ph2_evaluate"]["deps"][0] == "data/features/ph2"
-    # every stage command is a real subcommand
-    from tlbench.cli import build_parser
+    # only the active profile's keys
+    assert not any("profiles.demo" in p or "profiles.paper" in p for ps in params.values() for p in ps)
+    # every stage command is a stage module the CLI knows too
+    from tlbench.cli import stage_modules
 
-    sub = build_parser()._subparsers._group_actions[0].choices
     for stage in stages.values():
-        assert (stage.get("cmd") or stage["do"]["cmd"]).split()[1] in sub
+        assert (stage.get("cmd") or stage["do"]["cmd"]).split()[2] in stage_modules().values()
     # scenes and pairs are templated, so that adding a scene re-runs only what it touches
-    assert stages["anomaly_extract"]["foreach"] == "${anomaly.scenes}"
+    assert set(stages["anomaly_extract"]["foreach"]) == set(SCENES)
     assert set(stages["anomaly_evaluate"]["matrix"]) == {"source", "target"}
     assert "anomaly.detector" in stages["anomaly_evaluate"]["params"]
     assert not any(p.startswith("anomaly.") and p not in ("anomaly.layer", "anomaly.pooling", "anomaly.train_stride")
@@ -166,16 +167,16 @@ def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
     assert len(rows) == 16 * 3
     assert {(r["source"], r["target"]) for r in rows} == {(s, t) for s in SCENES for t in SCENES}
     assert all(0 <= r["eer"] <= 100 and r["n_anomalous"] > 0 for r in rows)
-    md = (tmp / "reports/tables/anomaly_eer.md").read_text()
+    md = (tmp / "reports/tables/anomaly/anomaly_eer.md").read_text()
     assert md.count("\n| ") == 17 and "51.40" in md  # 16 pairs + header; the seed's Ped1 -> Ped1
     for stem in ("anomaly_cdfg_partial", "anomaly_cdfg_complete"):
-        assert (tmp / f"reports/tables/{stem}.tex").read_text().count("\\\\") >= 6
-    assert "Suspected errata" in (tmp / "reports/tables/anomaly_seed_check.md").read_text()
-    assert (tmp / "reports/figures/anomaly_roc_det.png").stat().st_size > 10000
+        assert (tmp / f"reports/tables/anomaly/{stem}.tex").read_text().count("\\\\") >= 6
+    assert "Suspected errata" in (tmp / "reports/tables/anomaly/anomaly_seed_check.md").read_text()
+    assert (tmp / "reports/figures/anomaly/anomaly_roc_det.png").stat().st_size > 10000
 
 
 def test_patch_grid_frame_descriptor(demo_run, tmp_path):
-    from tlbench.config import Params
+    from tlbench.params import Params
     from tlbench.io import load_meta
 
     _, params = demo_run
@@ -203,7 +204,7 @@ def test_fusion_stages_write_table7(demo_run):
     assert len(rows) == 2 * 4 * 2  # seeds x columns x sizes
     assert {r["column"] for r in rows} == {"global", "block1", "block2", "block3"}
     assert rows[0]["n_train"] == 9 and rows[0]["n_test"] == 9
-    md = (tmp / "reports/tables/fusion.md").read_text()
+    md = (tmp / "reports/tables/fusion/fusion.md").read_text()
     assert "| Avg. |" in md and "30.79" in md  # the seed's average beside ours
     meta = read_json(tmp / "data/features/fusion/supermarket/meta.json")
     widths = {l["node"]: l["n_features"] for l in meta["layers"]}
@@ -219,4 +220,4 @@ def test_recipes_stage_writes_every_recipe(demo_run):
     assert out["n_train"] == 25 and out["n_test"] == 10
     assert all(0 <= r["mean"] <= 1 for r in out["results"]) and "std" in out["results"][0]
     assert len(out["finetune_history"]) == 2 and len(out["autoencoder_loss"]) == 2
-    assert "| FE1 |" in (tmp / "reports/tables/recipes.md").read_text()
+    assert "| FE1 |" in (tmp / "reports/tables/recipes/recipes.md").read_text()

@@ -5,7 +5,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from tlbench.errors import TlbenchError
-from tlbench.protocols import (LinearKernelSVC, cross_validate, cv_splits, fold_balanced_accuracy, task_labels,
+from tlbench.methods.protocols import (LinearKernelSVC, cross_validate, cv_splits, fold_balanced_accuracy, task_labels,
                                variance_fraction)
 
 Y_PH2 = np.array([0] * 80 + [1] * 80 + [2] * 40)

@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from tlbench.recipes import ConvAutoencoder, train_autoencoder, train_softmax_head
+from tlbench.models.autoencoder import ConvAutoencoder, train_autoencoder
+from tlbench.models.softmax_head import train_softmax_head
 
 
 def test_autoencoder_matches_the_seed_architecture():

@@ -4,10 +4,11 @@ from pathlib import Path
 import pytest
 
 from tlbench.io import read_jsonl
-from tlbench.report import Ph2Context, latex_escape, ph2_table_rows, plot_ph2_layers, render_ph2_tables
+from tlbench.reporting.ph2 import Ph2Context, ph2_table_rows, plot_ph2_layers, render_ph2_tables
+from tlbench.reporting.render import latex_escape
 
 HERE = Path(__file__).parent
-CTX = Ph2Context(profile="demo", seed=0, commit="0123456789",
+CTX = Ph2Context(profile="demo", seed=0, commit="0123456789", synthetic=True,
                  preprocessing={"resnet50": "RGB squashed to 224x224; weights torchvision ResNet50_Weights.IMAGENET1K_V1"})
 
 

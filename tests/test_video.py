@@ -5,9 +5,11 @@ import pytest
 from PIL import Image
 
 from tests.conftest import samples_or_skip
-from tlbench.demo_video import write_ucsd, write_york
+from tlbench.data.demo.video import write_ucsd, write_york
 from tlbench.errors import TlbenchError
-from tlbench.video import check_masks, load_ucsd, load_york, parse_ucsd_m, read_gray, visible
+from tlbench.data.images import visible
+from tlbench.data.ucsd import check_masks, load_ucsd, parse_ucsd_m, read_gray
+from tlbench.data.york import load_york
 
 ANOMALIES = {"belleview": [(25, 30)], "train": [(30, 35), (37, 38)]}
 

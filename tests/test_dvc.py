@@ -1,0 +1,122 @@
+"""dvc.yaml against the code: every stage lists exactly the tlbench modules and templates it imports,
+its data folders per profile, and only paths that tlbench/paths.py declares."""
+import shutil
+import subprocess
+from pathlib import PurePath
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.dvc_deps import code_deps, stage_entries
+from tlbench import paths
+
+
+def declared_code(deps: list[str]) -> set[str]:
+    return {d for d in deps if d.startswith("tlbench/")}
+
+
+def missing_and_extra(dvc_yaml) -> dict[str, tuple[set, set]]:
+    """{stage: (code it imports that its deps miss, deps it does not import)} for the stages that differ."""
+    out = {}
+    for stage, (entry, deps) in stage_entries(dvc_yaml).items():
+        assert entry, f"stage {stage} does not run `python -m tlbench...`"
+        needed, declared = code_deps(entry), declared_code(deps)
+        folders = {d for d in declared if (REPO / d).is_dir()}  # a folder dep covers what lies under it
+        covered = {n for n in needed if any(n.startswith(f + "/") for f in folders)}
+        if needed - covered - declared or declared - folders - needed:
+            out[stage] = (needed - covered - declared, declared - folders - needed)
+    return out
+
+
+def test_every_stage_depends_on_exactly_the_code_it_imports():
+    assert missing_and_extra(REPO / "dvc.yaml") == {}
+
+
+def test_the_check_fails_when_a_stage_misses_a_module_it_imports(tmp_path):
+    text = (REPO / "dvc.yaml").read_text()
+    doctored = tmp_path / "dvc.yaml"
+    # ph2_evaluate without the CV protocols it imports, ph2_report with a module it does not import
+    text = text.replace("      - tlbench/methods/protocols.py\n", "", 1)
+    text = text.replace("  ph2_report:\n    cmd: python -m tlbench.experiments.ph2.report\n    deps:\n",
+                        "  ph2_report:\n    cmd: python -m tlbench.experiments.ph2.report\n    deps:\n"
+                        "      - tlbench/models/extract.py\n", 1)
+    doctored.write_text(text)
+    problems = missing_and_extra(doctored)
+    assert problems["ph2_evaluate"] == ({"tlbench/methods/protocols.py"}, set())
+    assert problems["ph2_report"] == (set(), {"tlbench/models/extract.py"})
+
+
+def test_closure_follows_imports_inside_functions():
+    deps = code_deps("tlbench.experiments.ph2.extract")
+    assert "tlbench/models/extract.py" in deps  # imported inside run()
+    assert "tlbench/reporting/ph2.py" not in deps and "tlbench/methods/protocols.py" not in deps
+    assert {"tlbench/templates/space_table.tex.j2", "tlbench/templates/space_table.md.j2"} <= \
+        code_deps("tlbench.experiments.anomaly.report")
+
+
+def declared_paths() -> set[str]:
+    """Every path tlbench/paths.py declares, with the per-item folders as DVC templates write them."""
+    values = {v.as_posix() for v in vars(paths).values() if isinstance(v, PurePath)}
+    for experiment in ("ph2", "anomaly", "fusion", "recipes"):
+        values |= {paths.tables(experiment).as_posix(), paths.figures(experiment).as_posix()}
+    pair = paths.anomaly_pair("${item.source}", "${item.target}")
+    values |= {f"{paths.ANOMALY_FEATURES.as_posix()}/{x}" for x in ("${key}", "${item.source}", "${item.target}")}
+    values |= {f"{paths.ANOMALY_SCORES.as_posix()}/{pair}.npz", f"{paths.ANOMALY_METRICS.as_posix()}/{pair}.json"}
+    values |= {f"{paths.TABLES.as_posix()}/timings.{k}" for k in ("tex", "md")}
+    return values
+
+
+def stage_paths() -> dict[str, set[str]]:
+    out = {}
+    for name, stage in yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"].items():
+        body = stage.get("do", stage)
+        entries = body.get("deps", []) + body.get("outs", []) + body.get("metrics", []) + body.get("plots", [])
+        out[name] = {next(iter(e)) if isinstance(e, dict) else e for e in entries}
+    return out
+
+
+def test_stage_paths_are_the_ones_tlbench_declares():
+    declared = declared_paths()
+    for stage, used in stage_paths().items():
+        data = {p for p in used if not p.startswith("tlbench/") and not p.startswith("data/${profile}/")}
+        assert data <= declared, f"{stage}: {data - declared} not in tlbench/paths.py"
+    used_anywhere = set().union(*stage_paths().values())
+    internal = {paths.DATA, paths.FEATURES, paths.REPORTS, paths.METRICS, paths.TABLES, paths.FIGURES, paths.DOWNLOADS,
+                paths.FINETUNE_WORK, paths.TIMINGS, paths.ANOMALY_FEATURES, paths.ANOMALY_SCORES}
+    unused = {p.as_posix() for p in vars(paths).values() if isinstance(p, PurePath)} - used_anywhere - \
+        {p.as_posix() for p in internal}
+    assert unused == set(), f"paths.py declares paths no stage names: {unused}"
+
+
+def test_dataset_deps_follow_the_profile_and_the_registry():
+    from tlbench.data.registry import DATASETS, SCENES
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    folders = {d.split("/", 2)[2] for s in stage_paths().values() for d in s if d.startswith("data/${profile}/")}
+    assert folders - {"${item}"} <= {d.folder for d in DATASETS.values()}
+    assert stages["anomaly_extract"]["foreach"] == {s.name: DATASETS[s.dataset].folder for s in SCENES.values()}
+    assert paths.dataset_root("paper", "ph2").as_posix() == "data/paper/PH2Dataset"
+
+
+def resolved_params(folder, profile: str) -> dict[str, set[str]]:
+    """{stage: params keys} as DVC resolves dvc.yaml in a copy of the project with `profile` active."""
+    from dvc.repo import Repo
+
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    subprocess.run([str(REPO / ".venv/bin/dvc") if (REPO / ".venv/bin/dvc").exists() else "dvc", "init", "-q"],
+                   cwd=folder, check=True)
+    params = yaml.safe_load((REPO / "params.yaml").read_text()) | {"profile": profile}
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+    shutil.copy(REPO / "dvc.yaml", folder / "dvc.yaml")
+    return {s.name: {k for dep in s.params for k in dep.params} for s in Repo(str(folder)).index.stages}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="dvc needs git")
+def test_stages_read_only_the_active_profiles_keys_and_data(tmp_path):
+    demo = resolved_params(tmp_path / "demo", "demo")
+    assert "profiles.demo.ph2_backbones" in demo["ph2_extract"]
+    assert not any(k.startswith("profiles.paper") for keys in demo.values() for k in keys)  # a paper edit re-runs nothing
+    paper = resolved_params(tmp_path / "paper", "paper")
+    assert "profiles.paper.ph2_backbones" in paper["ph2_extract"]
+    assert not any(k.startswith("profiles.demo") for keys in paper.values() for k in keys)

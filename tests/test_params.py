@@ -1,0 +1,88 @@
+"""Typed parameters: a typo'd key or value fails at load time, in one line naming the key, the file
+actually used and the closest valid spelling."""
+import copy
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tlbench.cli import main
+from tlbench.errors import TlbenchError
+from tlbench.params import Params
+
+RAW = yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def load_with(tmp_path, edit, name="other.yaml"):
+    raw = copy.deepcopy(RAW)
+    edit(raw)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(raw))
+    return Params.load(path), path
+
+
+def error_of(tmp_path, edit) -> str:
+    with pytest.raises(TlbenchError) as info:
+        load_with(tmp_path, edit)
+    message = str(info.value)
+    assert "\n" not in message and str(tmp_path / "other.yaml") in message
+    return message
+
+
+def rename(section: dict, old: str, new: str):
+    section[new] = section.pop(old)
+
+
+def test_the_repository_params_are_valid():
+    params = Params.load(REPO / "params.yaml")
+    assert params.settings.ph2_backbones and params.model.ph2.svm.C > 0
+
+
+@pytest.mark.parametrize("edit, key, suggestion", [
+    (lambda r: rename(r["extract"], "precision", "precison"), "extract.precison", "precision"),
+    (lambda r: rename(r["ph2"]["svm"], "C", "c"), "ph2.svm.c", "C"),
+    (lambda r: rename(r["anomaly"]["tca"], "n_components", "n_component"), "anomaly.tca.n_component", "n_components"),
+    (lambda r: rename(r["profiles"]["demo"], "anomaly_backbone", "anomaly_bakbone"), "profiles.demo.anomaly_bakbone",
+     "anomaly_backbone"),
+])
+def test_a_typod_key_names_the_key_the_file_and_the_spelling(tmp_path, edit, key, suggestion):
+    message = error_of(tmp_path, edit)
+    assert f"unknown key `{key}`" in message and f"did you mean `{suggestion}`" in message
+
+
+@pytest.mark.parametrize("edit, key, suggestion", [
+    (lambda r: r["anomaly"]["detector"].update(kind="ocsvn"), "anomaly.detector.kind", "ocsvm"),
+    (lambda r: r["extract"].update(precision="fp23"), "extract.precision", "fp32"),
+    (lambda r: r["profiles"]["paper"].update(anomaly_backbone="resnet5"), "profiles.paper.anomaly_backbone", "resnet50"),
+    (lambda r: r["ph2"].update(protocols=["paper", "stratifed"]), "ph2.protocols.1", "stratified"),
+    (lambda r: r["anomaly"].update(spaces=["raw", "tcaa"]), "anomaly.spaces.1", "tca"),
+    (lambda r: r["anomaly"].update(scenes=["ped1", "ped3"]), "anomaly.scenes.1", "ped2"),
+    (lambda r: r["anomaly"].update(pooling="gird2"), "anomaly.pooling", "grid2"),
+    (lambda r: r.update(profile="dmeo"), "profile", "demo"),
+])
+def test_a_typod_value_names_the_key_the_file_and_the_spelling(tmp_path, edit, key, suggestion):
+    message = error_of(tmp_path, edit)
+    assert f"`{key}`" in message or key == "profile" and "profile 'dmeo'" in message
+    assert f"did you mean `{suggestion}`" in message
+
+
+def test_wrong_types_and_ranges_and_missing_keys(tmp_path):
+    assert "`ph2.n_folds`" in error_of(tmp_path, lambda r: r["ph2"].update(n_folds=1))
+    assert "`extract.batch_size`" in error_of(tmp_path, lambda r: r["extract"].update(batch_size="big"))
+    assert "missing key `fusion.seeds`" in error_of(tmp_path, lambda r: r["fusion"].pop("seeds"))
+    assert "unknown layer 'layer9'" in error_of(tmp_path, lambda r: r["ph2"].update(layers=[-2, "layer9"]))
+
+
+def test_a_stage_with_a_typo_fails_before_any_work(tmp_path, capsys):
+    _, path = load_with(tmp_path, lambda r: None)
+    path.write_text(path.read_text().replace("precision: auto", "precison: auto"))
+    assert main(["--params", str(path), "demo-data"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "extract.precison" in err and str(path) in err
+    assert not (tmp_path / "data").exists()
+
+
+def test_profile_differences_are_data(tmp_path):
+    params, _ = load_with(tmp_path, lambda r: r.update(profile="paper"))
+    assert not params.settings.synthetic and params.settings.official_counts
+    assert params.dataset_root("ph2") == tmp_path / "data/paper/PH2Dataset"

@@ -1,0 +1,1 @@
+"""Synthetic twins of every dataset, written in the official on-disk layouts."""

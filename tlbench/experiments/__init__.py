@@ -1,0 +1,1 @@
+"""Experiments: one package per experiment, one module per DVC stage (stage glue only)."""

@@ -1,0 +1,1 @@
+"""The anomaly experiment's stages."""

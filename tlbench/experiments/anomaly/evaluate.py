@@ -1,0 +1,108 @@
+"""Stage anomaly_evaluate@SOURCE-TARGET: per space, a detector trained on the source's normal training
+frames scores every test frame of the target; every registered score measure (EER, ...) per space."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import paths
+from ...data.registry import SCENES
+from ...errors import TlbenchError
+from ...io import library_versions, load_features, load_meta, write_json
+from ...methods.registry import MEASURES
+from ...params import Params
+from ..stage import main
+
+
+def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    d = params.resolve_path(paths.ANOMALY_FEATURES / scene / split)
+    meta = load_meta(d)
+    X = np.asarray(load_features(d, meta["layers"][0]["node"]), dtype=np.float64)
+    if not np.isfinite(X).all():
+        raise TlbenchError(f"{d}: features contain NaN or inf: re-run `dvc repro anomaly_extract@{scene}` in fp32")
+    return X, np.load(d / "labels.npy"), np.load(d / "groups.npy"), meta
+
+
+def _subsample(X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    return X if len(X) <= n else X[np.sort(rng.choice(len(X), n, replace=False))]
+
+
+def score_measures() -> list:
+    """The measures computed from labels and scores: every registered one with an implementation."""
+    from ...methods import eer  # noqa: F401 (implements the `eer` measure)
+
+    return [m for m in MEASURES.values() if m.kind == "scores" and m.impl is not None]
+
+
+def fit_space(params: Params, space_name: str, Xs: np.ndarray, Xt_train: np.ndarray):
+    from ...methods.spaces import Space
+
+    a, seed = params.model.anomaly, params.seed
+    tca = a.tca.model_dump(exclude={"max_samples_per_domain"})
+    space = Space(space_name, n_components=a.pca["n_components"], tca=tca, seed=seed)
+    if space_name != "tca":
+        return space.fit(Xs, Xt_train)
+    rng = np.random.default_rng([seed, len(space_name)])  # the kernel is n x n: at most `cap` frames per domain
+    cap = a.tca.max_samples_per_domain
+    return space.fit(_subsample(Xs, cap, rng), _subsample(Xt_train, cap, rng))
+
+
+def evaluate_space(params: Params, space_name: str, data: dict, pair: str) -> tuple[dict, np.ndarray]:
+    """Measure values and the smoothed target scores of one space."""
+    from ...methods.detectors import Detector
+    from ...methods.smoothing import smooth_scores
+
+    a = params.model.anomaly
+    space = fit_space(params, space_name, data["Xs"], data["Xt_train"])
+    detector = Detector(random_state=params.seed, **a.detector.model_dump()).fit(space.transform(data["Xs"]))
+    scores = smooth_scores(detector.score(space.transform(data["Xt"])), data["groups"], a.smoothing)
+    values = {}
+    for measure in score_measures():
+        try:
+            values[measure.name] = round(float(measure.impl(data["yt"], scores)), 6)
+        except TlbenchError as exc:
+            raise TlbenchError(f"{pair}, {space_name}: {exc}") from None
+    return values, scores
+
+
+def row(params: Params, source: str, target: str, space: str, values: dict, scores: np.ndarray, data: dict) -> dict:
+    a, meta = params.model.anomaly, data["meta"]
+    return {
+        "experiment": "anomaly", "profile": params.profile, "source": source, "target": target, "space": space,
+        **values, "n_train": len(data["Xs"]), "n_test": len(data["Xt"]), "n_anomalous": int(data["yt"].sum()),
+        "distinct_scores": int(len(np.unique(scores))), "backbone": meta["backbone"],
+        "layer": meta["layers"][0]["index"], "node": meta["layers"][0]["node"], "weights_id": meta["weights_id"],
+        "precision": meta["precision"], "detector": a.detector.model_dump(), "pca_components": a.pca["n_components"],
+        "tca": a.tca.model_dump(), "smoothing": a.smoothing, "seed": params.seed,
+    }
+
+
+def load_pair(params: Params, source: str, target: str) -> dict:
+    Xs, _, _, meta = load_split(params, source, "train")
+    Xt_train, _, _, meta_t = load_split(params, target, "train")
+    Xt, yt, groups, _ = load_split(params, target, "test")
+    if Xs.shape[1] != Xt.shape[1]:
+        raise TlbenchError(f"{source} has {Xs.shape[1]} features per frame, {target} has {Xt.shape[1]}: "
+                           f"extract both scenes with the same backbone and layer (`dvc repro`)")
+    return {"Xs": Xs, "Xt_train": Xt_train, "Xt": Xt, "yt": yt, "groups": groups, "meta": meta, "meta_t": meta_t}
+
+
+def run(params: Params, source: str, target: str, progress: bool = True) -> None:
+    SCENES[source], SCENES[target]  # an unknown name fails here, with the valid ones
+    data, pair = load_pair(params, source, target), paths.anomaly_pair(source, target)
+    rows, scores_out = [], {"labels": data["yt"], "groups": data["groups"]}
+    for space in params.model.anomaly.spaces:
+        values, scores_out[space] = evaluate_space(params, space, data, f"{source} -> {target}")
+        rows.append(row(params, source, target, space, values, scores_out[space], data))
+        print(f"{source} -> {target} {space}: " + ", ".join(f"{MEASURES.label(k)} {v:.2f}" for k, v in values.items()))
+    write_json(params.resolve_path(paths.ANOMALY_METRICS / f"{pair}.json"), {
+        "rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
+        "target_preprocessing": data["meta_t"]["preprocessing_text"]})
+    scores_path = params.resolve_path(paths.ANOMALY_SCORES / f"{pair}.npz")
+    scores_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = scores_path.with_name(f".tlbench-tmp-{scores_path.name}")
+    np.savez(tmp, **scores_out)
+    tmp.replace(scores_path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(run))

@@ -1,0 +1,1 @@
+"""The fusion experiment's stages."""

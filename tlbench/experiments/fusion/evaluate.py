@@ -1,0 +1,55 @@
+"""Stage fusion_evaluate: PCA + linear SVM accuracy for every Table 7 column (global alone or fused
+with a block) and size, over stratified held-out splits, one per seed in `fusion.seeds`."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import paths
+from ...io import library_versions, load_features, load_meta, write_json, write_jsonl
+from ...params import Params
+from ..stage import main
+
+COLUMNS = ("global", "block1", "block2", "block3")  # Table 7's columns: global alone, or fused with a block
+
+
+def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict) -> list[dict]:
+    from sklearn.model_selection import train_test_split
+
+    from ...methods.fusion import evaluate_column
+
+    f = params.model.fusion
+    train, test = train_test_split(np.arange(len(y)), test_size=params.settings.fusion["test_size"], stratify=y,
+                                   random_state=seed)
+    rows = []
+    for col in COLUMNS:
+        parts = [desc["global"]] + ([desc[col]] if col != "global" else [])
+        for n, acc in evaluate_column(parts, y, train, test, f.n_components, f.align, f.svm.C, seed).items():
+            rows.append({"experiment": "fusion", "profile": params.profile, "column": col, "n_components": n,
+                         "split_seed": seed, "n_train": len(train), "n_test": len(test), "accuracy": round(acc, 6),
+                         "align": f.align, "pooling": f.pooling, "C": f.svm.C, "backbone": meta["backbone"],
+                         "weights_id": meta["weights_id"], "global_node": meta["columns"]["global"],
+                         "local_node": meta["columns"].get(col)})
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    """{column: {n_components: mean accuracy (%)}}."""
+    sizes = sorted({r["n_components"] for r in rows}, reverse=True)
+    return {col: {str(n): round(100 * float(np.mean([r["accuracy"] for r in rows
+                                                      if r["column"] == col and r["n_components"] == n])), 4)
+                  for n in sizes} for col in COLUMNS}
+
+
+def run(params: Params, progress: bool = True) -> None:
+    d = params.resolve_path(paths.FUSION_FEATURES / "supermarket")
+    meta = load_meta(d)
+    y = np.load(d / "labels.npy")
+    desc = {col: np.asarray(load_features(d, node), dtype=np.float64) for col, node in meta["columns"].items()}
+    rows = [r for seed in params.model.fusion.seeds for r in split_rows(params, desc, y, seed, meta)]
+    write_jsonl(params.resolve_path(paths.FUSION_RESULTS), rows)
+    write_json(params.resolve_path(paths.FUSION_SUMMARY), {"fusion": summary(rows), "versions": library_versions(),
+                                                           "preprocessing": meta["preprocessing_text"]})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(run))

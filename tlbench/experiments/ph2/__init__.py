@@ -1,0 +1,1 @@
+"""The ph2 experiment's stages."""

@@ -1,0 +1,74 @@
+"""Stage ph2_evaluate: 20-fold CV of a linear SVM per backbone, layer, task and protocol; one row per
+fold (reports/metrics/ph2_folds.jsonl) and the means (ph2_summary.json)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ... import paths
+from ...errors import TlbenchError
+from ...io import library_versions, load_features, load_meta, read_json, write_json, write_jsonl
+from ...methods.registry import TASKS
+from ...params import Params
+from ..stage import main
+
+
+def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray, clinical: np.ndarray) -> list[dict]:
+    """One row per task, protocol and fold for one backbone layer."""
+    from ...methods.protocols import cross_validate, cv_splits, task_labels, variance_fraction
+
+    p, seed = params.model.ph2, params.seed
+    var, rows = variance_fraction(X), []
+    for task in p.tasks:
+        y = task_labels(task, clinical)
+        for protocol in p.protocols:
+            for s in cross_validate(X, y, cv_splits(protocol, y, p.n_folds, seed), p.svm.C, p.svm.standardize):
+                rows.append({
+                    "experiment": "ph2_layers", "profile": params.profile, "dataset": "PH2",
+                    "backbone": name, "layer": layer["index"], "node": layer["node"],
+                    "keras_name": layer["keras_name"], "n_features": layer["n_features"],
+                    "variance_fraction": round(var, 6), "task": task, "protocol": protocol,
+                    "n_folds": p.n_folds, "fold": s.fold, "n_train": s.n_train, "n_test": s.n_test,
+                    "classifier": p.classifier, "C": p.svm.C, "standardize": p.svm.standardize, "seed": seed,
+                    "weights_id": meta["weights_id"], "precision": meta["precision"],
+                    "balanced_accuracy": round(s.balanced_accuracy, 6),
+                })
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    """{backbone: {layer: {task: {protocol: {mean, std}}}}} in %, population std over the folds."""
+    groups: dict[tuple, list[float]] = {}
+    for r in rows:
+        groups.setdefault((r["backbone"], str(r["layer"]), r["task"], r["protocol"]), []).append(r["balanced_accuracy"])
+    summary: dict = {}
+    for (bb, layer, task, protocol), values in groups.items():
+        ba = np.array(values) * 100
+        summary.setdefault(bb, {}).setdefault(layer, {}).setdefault(task, {})[protocol] = {
+            "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=0)), 4)}
+    return summary
+
+
+def run(params: Params, progress: bool = True) -> None:
+    from tqdm import tqdm
+
+    features = params.resolve_path(paths.PH2_FEATURES)
+    if not (features / "index.json").is_file():
+        raise TlbenchError(f"{features / 'index.json'} not found: run the ph2_extract stage first (`dvc repro`)")
+    clinical = np.array(read_json(features / "index.json")["clinical_diagnosis"])
+    backbones = params.settings.ph2_backbones
+    jobs = [(name, layer) for name in backbones for layer in load_meta(features / name)["layers"]]
+    rows = []
+    for name, layer in tqdm(jobs, desc="ph2 evaluate", unit="layer", disable=not progress or None):
+        X = np.asarray(load_features(features / name, layer["node"]), dtype=np.float32)
+        rows += layer_rows(params, name, layer, load_meta(features / name), X, clinical)
+    write_jsonl(params.resolve_path(paths.PH2_FOLDS), rows)
+    write_json(params.resolve_path(paths.PH2_SUMMARY), {
+        "ph2_layers": summarise(rows),
+        "provenance": {"profile": params.profile, "seed": params.seed, "versions": library_versions(),
+                       "preprocessing": {name: load_meta(features / name)["preprocessing_text"] for name in backbones},
+                       "tasks": {t: TASKS[t].label for t in params.model.ph2.tasks}},
+    })
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(run))

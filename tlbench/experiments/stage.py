@@ -1,0 +1,57 @@
+"""How every DVC stage runs: `python -m tlbench.experiments.<experiment>.<stage> [ARGS]`.
+
+A stage module defines `run(params, *args, progress=True)` and ends with
+`if __name__ == "__main__": raise SystemExit(main(run))`. Its wall time goes to
+reports/metrics/timings/<stage>.json for the timing table."""
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+import time
+from typing import Callable
+
+from .. import paths
+from ..errors import TlbenchError
+
+
+def stage_name(module: str, args: list[str]) -> str:
+    """The DVC stage name: tlbench.experiments.ph2.extract ped1 -> ph2_extract@ped1."""
+    name = "_".join(module.split(".")[2:])
+    return "@".join([name] + ["-".join(args)] if args else [name])
+
+
+def positional(run: Callable) -> list[str]:
+    sig = inspect.signature(run).parameters
+    return [p for p in list(sig)[1:] if sig[p].kind == inspect.Parameter.POSITIONAL_OR_KEYWORD and p != "progress"]
+
+
+def execute(run: Callable, module: str, params_file: str, args: list[str], progress: bool = True) -> int:
+    from ..io import write_json
+    from ..params import Params
+
+    params = Params.load(params_file)
+    wanted = positional(run)
+    if len(args) != len(wanted):
+        raise TlbenchError(f"{stage_name(module, [])} takes {len(wanted)} argument(s) ({', '.join(wanted) or 'none'}), "
+                           f"got {len(args)}")
+    start = time.perf_counter()
+    rate = run(params, *args, progress=progress)
+    name = stage_name(module, args)
+    write_json(params.resolve_path(paths.TIMINGS) / f"{name}.json",
+               {"stage": name, "seconds": round(time.perf_counter() - start, 2), "rate": rate or ""})
+    return 0
+
+
+def main(run: Callable, argv: list[str] | None = None) -> int:
+    module = sys.modules[run.__module__].__spec__.name
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=sys.modules[run.__module__].__doc__)
+    parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("args", nargs="*", help=" ".join(positional(run)))
+    ns = parser.parse_args(argv)
+    try:
+        return execute(run, module, ns.params, ns.args, progress=not ns.no_progress)
+    except TlbenchError as exc:
+        print(f"tlbench: error: {exc}", file=sys.stderr)
+        return 2

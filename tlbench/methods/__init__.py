@@ -1,0 +1,1 @@
+"""Methods: CV protocols, feature spaces, detectors and measures, with their registries."""

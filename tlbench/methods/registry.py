@@ -1,0 +1,49 @@
+"""The names of the methods params.yaml may choose, with the labels and directions that tables and
+the gate print. Implementations attach themselves from their own modules (`Registry.implement`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import Entry, Registry
+
+
+@dataclass(frozen=True)
+class Task(Entry):
+    mapping: tuple[int, ...] = ()  # class label for PH2 clinical diagnosis 0, 1, 2
+
+
+TASKS: Registry[Task] = Registry("task", [
+    Task("three_class", "common nevus / atypical nevus / melanoma", mapping=(0, 1, 2)),
+    Task("melanoma_vs_rest", "melanoma vs. common + atypical nevus", mapping=(0, 0, 1)),
+])
+
+PROTOCOLS: Registry[Entry] = Registry("CV protocol", [
+    Entry("paper", "paper CV", "KFold, unshuffled, in dataset order (the seed's protocol)"),
+    Entry("stratified", "stratified CV", "StratifiedKFold, shuffled with the run's seed"),
+])
+
+CLASSIFIERS: Registry[Entry] = Registry("classifier", [
+    Entry("linear_svm", "linear SVM", "SVC(kernel='linear') on a precomputed linear kernel"),
+])
+
+SPACES: Registry[Entry] = Registry("space", [
+    Entry("raw", "Cross-feature", "z-scored features (source statistics)"),
+    Entry("pca", "PCA", "PCA fitted on the source"),
+    Entry("tca", "TCA", "Transfer Component Analysis (Pan et al. 2011) on source and target training frames"),
+])
+
+DETECTORS: Registry[Entry] = Registry("detector", [
+    Entry("ocsvm", "one-class SVM", "RBF one-class SVM, scores in the log domain"),
+    Entry("iforest", "Isolation Forest", "scikit-learn IsolationForest"),
+    Entry("mahalanobis", "Mahalanobis", "Mahalanobis distance to a Ledoit-Wolf covariance"),
+])
+
+# kind "scores": impl(labels, scores) -> value, computed for every anomaly pair and space;
+# kind "cdfg": impl(risk, a, b) over a table of EERs; kind "accuracy": a classification score.
+MEASURES: Registry[Entry] = Registry("measure", [
+    Entry("eer", "EER (%)", "equal error rate at frame level", direction="lower", kind="scores"),
+    Entry("g_part", "$G_\\mathrm{part}$", "|EER(A->A) - EER(A->B)|", direction="lower", kind="cdfg"),
+    Entry("g_comp", "$G_\\mathrm{comp}$", "(G_part(A->B) + G_part(B->A)) / 2", direction="lower", kind="cdfg"),
+    Entry("balanced_accuracy", "balanced accuracy (%)", direction="higher", kind="accuracy"),
+    Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
+])

@@ -1,0 +1,1 @@
+"""Models: backbone specs and weights, the extraction engine, fine-tuning, the autoencoder."""

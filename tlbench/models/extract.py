@@ -1,0 +1,194 @@
+"""The extraction engine: one forward pass per batch for every layer of a sweep, features
+streamed to `.npy` memmaps on disk, written atomically with their preprocessing record."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from ..data.sources import PathSource
+from ..errors import TlbenchError
+from ..io import atomic_dir, library_versions, write_json
+from .backbones import build_backbone, feature_extractor, resolve_weights
+from .device import autocast, resolve_device, resolve_precision
+from .preprocessing import Preprocessing
+from .specs import Layer, backbone
+
+class ImageDataset(Dataset):
+    """Decodes and preprocesses images in DataLoader workers. A file that cannot be decoded is
+    reported back (not raised in the worker) so that the error names it in one line."""
+
+    def __init__(self, source, preprocess: Preprocessing):
+        self.source = source
+        self.preprocess = preprocess
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, i: int):
+        try:
+            return self.preprocess(self.source.image(i)), ""
+        except TlbenchError as exc:
+            return torch.zeros(3, self.preprocess.size, self.preprocess.size), str(exc)
+
+
+POOLING = ("avg", "max", "pyramid", "gridN")
+
+
+def pool(t: torch.Tensor, mode: str | None) -> torch.Tensor:
+    """Reduce an (N, C, H, W) map before it is stored: global average or max, a spatial pyramid
+    (1x1 + 2x2 average cells, 5C values) or a patch grid `gridN` (N x N average cells, C N^2 values,
+    cell-major). Vectors and `None` pass through."""
+    if mode is None or t.ndim != 4:
+        return t
+    if mode == "avg":
+        return t.mean(dim=(2, 3))
+    if mode == "max":
+        return t.amax(dim=(2, 3))
+    if mode == "pyramid":
+        import torch.nn.functional as F
+
+        return torch.cat([F.adaptive_avg_pool2d(t, 1).flatten(1), F.adaptive_avg_pool2d(t, 2).flatten(1)], dim=1)
+    if mode.startswith("grid") and mode[4:].isdigit() and int(mode[4:]) > 0:
+        import torch.nn.functional as F
+
+        return F.adaptive_avg_pool2d(t, int(mode[4:])).flatten(1)
+    raise TlbenchError(f"pooling {mode!r} is unknown: use one of {', '.join(POOLING)}")
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the engine runs (params.yaml's `extract` section); none of it changes which layers come out."""
+    weights: str | Path | None = "auto"  # "auto" (the registry's), a file, or None (random init)
+    allow_download: bool = False
+    resize: str = "squash"
+    batch_size: int = 32
+    num_workers: int = 2
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+
+    @classmethod
+    def from_params(cls, extract, backbone_name: str, **overrides) -> "EngineOptions":
+        """From the typed `extract` params section, with the backbone's explicit weights file if any."""
+        values = {k: getattr(extract, k) for k in ("allow_download", "resize", "batch_size", "num_workers", "device",
+                                                  "precision", "channels_last")}
+        return cls(**({"weights": extract.weights.get(backbone_name, "auto")} | values | overrides))
+
+
+@dataclass
+class ExtractionResult:
+    out_dir: Path
+    n_images: int
+    seconds: float
+
+    @property
+    def images_per_second(self) -> float:
+        return self.n_images / self.seconds if self.seconds else float("nan")
+
+
+@dataclass
+class Engine:
+    """A feature extractor on its device, with the preprocessing its images need."""
+    extractor: torch.nn.Module
+    preprocess: Preprocessing
+    device: torch.device
+    precision: str
+    channels_last: bool
+
+    @classmethod
+    def build(cls, spec, layers: list[Layer], opts: EngineOptions, model=None, weights_id=None) -> "Engine":
+        if opts.weights == "auto" and model is None:
+            resolve_weights(spec, None, opts.allow_download)  # fail before any work if they are missing
+        dev = resolve_device(opts.device)
+        preprocess = Preprocessing.for_backbone(spec, opts.resize)
+        if opts.weights is None or model is not None:
+            preprocess = Preprocessing(preprocess.size, opts.resize, spec.mean, spec.std,
+                                       weights_id or "random init (no weights)")
+        if model is None:
+            model = build_backbone(spec.name, opts.weights, opts.allow_download)
+        extractor = feature_extractor(model, spec, layers).to(dev)
+        if opts.channels_last:
+            extractor = extractor.to(memory_format=torch.channels_last)
+        return cls(extractor, preprocess, dev, resolve_precision(opts.precision, dev), opts.channels_last)
+
+    def widths(self, layers: list[Layer], pooling: dict) -> dict[str, int]:
+        """Stored values per image and layer, pooled or not, from one dummy image."""
+        size = self.preprocess.size
+        with torch.inference_mode():
+            probe = self.extractor(torch.zeros(1, 3, size, size, device=self.device))
+        return {l.node: pool(probe[l.node].float(), pooling.get(l.node)).reshape(1, -1).shape[1] for l in layers}
+
+    def __call__(self, images: torch.Tensor, layers: list[Layer], pooling: dict) -> dict[str, np.ndarray]:
+        images = images.to(self.device, non_blocking=True)
+        if self.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            outputs = self.extractor(images)
+        # (N, C, H, W) flattened in C-major order, like torch.flatten
+        return {l.node: pool(outputs[l.node].float(), pooling.get(l.node)).reshape(len(images), -1).cpu().numpy()
+                for l in layers}
+
+
+def _fill(engine: Engine, loader, arrays: dict, layers: list[Layer], pooling: dict, bar) -> None:
+    seen = 0
+    for images, errors in loader:
+        bad = [e for e in errors if e]
+        if bad:
+            raise TlbenchError(bad[0])
+        for node, values in engine(images, layers, pooling).items():
+            arrays[node][seen:seen + len(values)] = values
+        seen += len(images)
+        bar.update(len(images))
+
+
+def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict, widths: dict, n: int) -> dict:
+    pre = engine.preprocess
+    return {
+        "backbone": backbone_name, "weights_id": pre.weights_id, "preprocessing": asdict(pre),
+        "preprocessing_text": pre.describe(), "device": engine.device.type, "precision": engine.precision,
+        "channels_last": engine.channels_last,
+        "layers": [{"index": l.index, "node": l.node, "keras_name": l.keras_name, "shape": list(l.shape),
+                    "pooling": pooling.get(l.node), "n_features": widths[l.node], "file": f"{l.node}.npy"}
+                   for l in layers],
+        "n_images": n, "versions": library_versions(),
+    }
+
+
+def extract_features(images, backbone_name: str, layers: Sequence[int | str], out_dir: str | Path, *,
+                     progress: bool = True, pooling: dict[str, str] | None = None, model: torch.nn.Module | None = None,
+                     weights_id: str | None = None, extra_meta: dict | None = None, **options) -> ExtractionResult:
+    """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`, all layers from
+    one forward pass per batch. `images`: image file paths, or a source with `__len__` and `image(i)`.
+    `pooling`: {node: avg | max | pyramid | gridN} reduces those maps before they are stored. `model`: an
+    already built (e.g. fine-tuned) network of this architecture, described by `weights_id`.
+    `options`: the fields of EngineOptions (weights, batch_size, device, precision, ...)."""
+    pooling, opts = pooling or {}, EngineOptions(**options)
+    source = images if hasattr(images, "image") else PathSource(images)
+    spec = backbone(backbone_name)
+    chosen: list[Layer] = list(dict.fromkeys(spec.layer(k) for k in layers))
+    if not len(source):
+        raise TlbenchError("no images to extract features from")
+    engine = Engine.build(spec, chosen, opts, model, weights_id)
+    loader = DataLoader(ImageDataset(source, engine.preprocess), batch_size=opts.batch_size, shuffle=False,
+                        num_workers=opts.num_workers, pin_memory=engine.device.type == "cuda")
+    n, widths = len(source), engine.widths(chosen, pooling)
+    with atomic_dir(out_dir) as tmp:
+        arrays = {l.node: np.lib.format.open_memmap(tmp / f"{l.node}.npy", mode="w+", dtype=np.float32,
+                                                    shape=(n, widths[l.node])) for l in chosen}
+        start = time.perf_counter()
+        with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
+                  mininterval=1.0) as bar:
+            _fill(engine, loader, arrays, chosen, pooling, bar)
+        seconds = time.perf_counter() - start
+        for arr in arrays.values():
+            arr.flush()
+        del arrays
+        write_json(tmp / "meta.json", _meta(engine, backbone_name, chosen, pooling, widths, n) | (extra_meta or {}))
+    return ExtractionResult(Path(out_dir), n, seconds)

@@ -1,0 +1,325 @@
+"""params.yaml, typed: every section validated when it is loaded, unknown keys rejected, every name
+checked against its registry. A typo fails in a second with one line naming the key, the file and
+the closest valid spelling, before any stage work starts."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import paths
+from .data.registry import SCENES
+from .errors import TlbenchError
+from .methods.registry import CLASSIFIERS, DETECTORS, PROTOCOLS, SPACES, TASKS
+from .models.specs import BACKBONES
+from .registry import did_you_mean
+
+
+def _member_of(registry):
+    def check(value):
+        if value not in registry:
+            raise ValueError(f"unknown {registry.kind} {value!r}{did_you_mean(value, registry)}: "
+                             f"use one of {', '.join(registry)}")
+        return value
+    return AfterValidator(check)
+
+
+BackboneName = Annotated[str, _member_of(BACKBONES)]
+SceneName = Annotated[str, _member_of(SCENES)]
+Positive = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+LayerKey = Union[int, str]
+
+
+def _pooling(value):
+    if value is not None and value not in ("avg", "max", "pyramid") and not re.fullmatch(r"grid[1-9]\d*", value):
+        raise ValueError(f"unknown pooling {value!r}{did_you_mean(value, ['avg', 'max', 'pyramid', 'grid2'])}: "
+                         f"use avg, max, pyramid, gridN (N x N cells) or null")
+    return value
+
+
+def _device(value):
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
+        raise ValueError(f"unknown device {value!r}{did_you_mean(value, ['auto', 'cpu', 'cuda'])}: use auto, cpu, cuda or cuda:N")
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FrameRanges(Strict):
+    train: tuple[int, Union[int, None]]  # inclusive; null = the last frame
+    test: tuple[int, Union[int, None]]
+
+
+class ProfileFinetune(Strict):
+    backbone: BackboneName
+    epochs: Positive
+    train: Union[Literal["head", "all"], list[str]]
+
+
+class Profile(Strict):
+    synthetic: bool  # the data are the demo twins: captions and figures say so
+    official_counts: bool  # datasets must have their official image counts
+    york_protocol: dict[Literal["belleview", "train"], FrameRanges]
+    ph2_backbones: list[BackboneName]
+    anomaly_backbone: BackboneName
+    finetune: ProfileFinetune
+    fusion: dict[Literal["test_size"], Union[Annotated[int, Field(gt=0)], Annotated[float, Field(gt=0, lt=1)]]]
+    recipes: "ProfileRecipes"
+
+
+class ProfileRecipes(Strict):
+    backbone: BackboneName
+    fraction: Annotated[float, Field(gt=0, le=1)]
+
+
+class DemoPH2(Strict):
+    counts: tuple[Positive, Positive, Positive]
+    size: tuple[Positive, Positive]
+    size_jitter: Annotated[int, Field(ge=0)]
+
+
+class DemoData(Strict):
+    ph2: DemoPH2
+    fruits360: dict[Literal["train_per_class", "test_per_class"], Positive]
+    supermarket: "DemoSupermarket"
+    ucsd: dict[Literal["train_clips", "test_clips", "frames_per_clip"], Positive]
+    york: "DemoYork"
+    cifar10: dict[Literal["train_per_class", "test_per_class"], Positive]
+
+
+class DemoSupermarket(Strict):
+    per_class: Positive
+    size: tuple[Positive, Positive]
+
+
+class DemoYork(Strict):
+    n_frames: Positive
+    size: tuple[Positive, Positive]
+    anomalies: dict[Literal["belleview", "train"], list[tuple[int, int]]]
+
+
+class Extract(Strict):
+    device: Annotated[str, AfterValidator(_device)]
+    precision: Literal["auto", "fp32", "bf16", "fp16"]
+    batch_size: Positive
+    num_workers: Annotated[int, Field(ge=0)]
+    channels_last: bool
+    resize: Literal["squash", "shorter_side_crop"]
+    allow_download: bool
+    weights: dict[BackboneName, str]
+
+
+class SVM(Strict):
+    C: PositiveFloat
+    standardize: bool = True
+
+
+class PH2(Strict):
+    layers: list[LayerKey]
+    tasks: list[Annotated[str, _member_of(TASKS)]]
+    protocols: list[Annotated[str, _member_of(PROTOCOLS)]]
+    n_folds: Annotated[int, Field(ge=2)]
+    classifier: Annotated[str, _member_of(CLASSIFIERS)]
+    svm: SVM
+
+
+class TCAParams(Strict):
+    n_components: Positive
+    kernel: Literal["linear", "rbf"]
+    mu: PositiveFloat
+    gamma: Union[PositiveFloat, None]
+    solver: Literal["auto", "dual", "primal"]
+    max_samples_per_domain: Positive
+
+
+class DetectorParams(Strict):
+    kind: Annotated[str, _member_of(DETECTORS)]
+    nu: Annotated[float, Field(gt=0, le=1)]
+    kernel: Literal["rbf", "linear", "poly", "sigmoid"]
+    gamma: Union[Literal["scale", "auto"], PositiveFloat]
+
+
+class Anomaly(Strict):
+    scenes: list[SceneName]
+    layer: LayerKey
+    pooling: Annotated[Union[str, None], AfterValidator(_pooling)]
+    train_stride: Positive
+    spaces: list[Annotated[str, _member_of(SPACES)]]
+    pca: dict[Literal["n_components"], Positive]
+    tca: TCAParams
+    detector: DetectorParams
+    smoothing: Positive
+
+
+class Finetune(Strict):
+    optimizer: Literal["sgd", "adam"]
+    lr: PositiveFloat
+    momentum: Annotated[float, Field(ge=0)]
+    weight_decay: Annotated[float, Field(ge=0)]
+    schedule: Literal["cosine", "constant"]
+    batch_size: Positive
+    augment: bool
+    num_workers: Annotated[int, Field(ge=0)]
+
+
+class Fusion(Strict):
+    pooling: Literal["avg", "max", "pyramid"]
+    align: Literal["standardize", "l2"]
+    n_components: list[Positive]
+    seeds: list[int]
+    svm: SVM
+
+
+class Training(Strict):
+    lr: PositiveFloat
+    batch_size: Positive
+    epochs: Positive
+
+
+class Recipes(Strict):
+    knn: dict[Literal["k", "folds"], Positive]
+    pca: Positive
+    pooling: Literal["avg", "max", "pyramid"]
+    svm: SVM
+    finetune: Training
+    autoencoder: Training
+
+
+class Tolerance(Strict):
+    abs: Annotated[float, Field(ge=0)] = 0.0
+    rel: Annotated[float, Field(ge=0)] = 0.0
+
+
+class Check(Strict):
+    baseline: str
+    tolerance: dict[str, Tolerance]  # per metric family; directions come from the measure registry
+
+
+class Root(Strict):
+    profile: str
+    seed: int
+    profiles: dict[str, Profile]
+    demo_data: DemoData
+    extract: Extract
+    ph2: PH2
+    anomaly: Anomaly
+    finetune: Finetune
+    fusion: Fusion
+    recipes: Recipes
+    check: Check
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        if self.profile not in self.profiles:
+            raise ValueError(f"profile {self.profile!r}{did_you_mean(self.profile, self.profiles)} is not under "
+                             f"profiles: use one of {', '.join(self.profiles)}")
+        settings = self.profiles[self.profile]
+        try:
+            for name in settings.ph2_backbones:
+                for layer in self.ph2.layers:
+                    BACKBONES[name].layer(layer)
+            BACKBONES[settings.anomaly_backbone].layer(self.anomaly.layer)
+        except TlbenchError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+
+Profile.model_rebuild()
+DemoData.model_rebuild()
+
+
+def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
+    """The model class that holds the field at `loc` (dict keys and list indices skipped)."""
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            continue
+        annotation = model.model_fields[part].annotation
+        while get_origin(annotation) in (dict, list, Union, Annotated):
+            args = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = args[0] if args else (get_args(annotation)[-1] if get_origin(annotation) is dict else None)
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return model
+
+
+def _describe(error: dict, file: Path) -> str:
+    """One line for the first validation error: the key, the file and the fix."""
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith(("function-after", "literal[", "union[")) or p in ("int", "str", "float", "tuple[int, int]"))))
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(Root, loc[:-1])
+        hint = did_you_mean(loc[-1], parent.model_fields) if parent else ""
+        return f"{file}: unknown key `{key}`{hint}: check the spelling against the params.yaml in the repository"
+    if error["type"] == "missing":
+        return f"{file}: missing key `{key}`: copy it from the params.yaml in the repository"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        message = f"{error['input']!r} is not allowed{did_you_mean(error['input'], choices)}: use one of {', '.join(choices)}"
+    return f"{file}: `{key}`: {message}"
+
+
+class Params:
+    """The validated parameters; `get("a.b")` for dotted access, `settings` for the active profile."""
+
+    def __init__(self, model: Root, path: Path):
+        self.model, self.path = model, path
+        self.raw = model.model_dump()
+
+    @classmethod
+    def load(cls, path: str | Path = "params.yaml") -> "Params":
+        path = Path(path)
+        if not path.is_file():
+            raise TlbenchError(f"{path} not found: run tlbench from the repository root or pass --params")
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise TlbenchError(f"{path} is not valid YAML: {exc}") from None
+        return cls.from_dict(raw, path)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], path: Path) -> "Params":
+        try:
+            model = Root.model_validate(raw)
+        except ValidationError as exc:
+            # a misspelt key is both unknown and (its right spelling) missing: report the typo
+            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            raise TlbenchError(_describe(errors[0], path)) from None
+        return cls(model, Path(path))
+
+    def get(self, dotted: str):
+        node = self.raw
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    @property
+    def profile(self) -> str:
+        return self.model.profile
+
+    @property
+    def seed(self) -> int:
+        return self.model.seed
+
+    @property
+    def settings(self) -> Profile:
+        return self.model.profiles[self.model.profile]
+
+    def profile_get(self, key: str):
+        return self.get(f"profiles.{self.profile}.{key}")
+
+    @property
+    def root_dir(self) -> Path:
+        return self.path.resolve().parent
+
+    def resolve_path(self, value: str | Path) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root_dir / p
+
+    def dataset_root(self, key: str) -> Path:
+        return self.resolve_path(paths.dataset_root(self.profile, key))

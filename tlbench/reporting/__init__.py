@@ -1,0 +1,1 @@
+"""Reporting: table rendering, figures, the published values, the reports index and the gate."""

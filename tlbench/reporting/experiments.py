@@ -1,0 +1,32 @@
+"""The experiments whose results the reports index lists and the gate checks, in the seed's order.
+Each `tlbench.reporting.<name>` module implements its gated metrics (`EXPERIMENTS.implement`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..registry import Entry, Registry
+
+
+@dataclass(frozen=True)
+class Experiment(Entry):
+    tables: tuple[str, ...] = ()  # table stems in reading order (others follow, sorted)
+
+
+EXPERIMENTS: Registry[Experiment] = Registry("experiment", [
+    Experiment("anomaly", "Video anomaly detection across domains (seed Tables 1-5)",
+               tables=("anomaly_eer", "anomaly_cdfg_partial", "anomaly_cdfg_complete", "anomaly_seed_check")),
+    Experiment("ph2", "PH2 layer sweep (seed Table 6)", tables=("ph2_layers",)),
+    Experiment("fusion", "Fruits-360 -> Supermarket Produce fusion (seed Table 7)", tables=("fusion",)),
+    Experiment("recipes", "The seed's teaching recipes", tables=("recipes",)),
+])
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str  # family/...: the family picks the tolerance in check.tolerance
+    value: float
+    measure: str  # in MEASURES: gives the direction
+
+    @property
+    def family(self) -> str:
+        return self.name.split("/")[0]

@@ -1,0 +1,30 @@
+"""Figures: PNG and PDF, written atomically and without timestamps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, out_stem: Path) -> list[Path]:
+    """PNG and PDF, written atomically, without timestamps so that reruns give the same bytes."""
+    import matplotlib.pyplot as plt
+
+    out_stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
+        path = out_stem.with_suffix(f".{ext}")
+        tmp = path.with_name(f".tlbench-tmp-{path.name}")
+        fig.savefig(tmp, format=ext, dpi=120, metadata=meta)
+        tmp.replace(path)
+        written.append(path)
+    plt.close(fig)
+    return written

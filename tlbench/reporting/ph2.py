@@ -1,0 +1,136 @@
+"""Seed Table 6 (the PH2 layer sweep): our means beside the published ones, and its figure.
+
+Records stay long-form (one row per fold) until here; aggregation happens at render time."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..methods.registry import PROTOCOLS, TASKS
+from ..models.specs import BACKBONES
+from .figures import pyplot, save_figure
+from .paper_values import TABLE6, TABLE6_SOURCE
+from .experiments import EXPERIMENTS
+from .render import render_pair
+
+def backbone_label(name: str) -> str:
+    return BACKBONES.label(name) if name in BACKBONES else name
+
+
+@dataclass
+class Ph2Context:
+    profile: str
+    seed: int
+    commit: str
+    preprocessing: dict[str, str] = field(default_factory=dict)
+    synthetic: bool = False
+
+
+def _mean_std(values: pd.Series) -> tuple[float, float]:
+    a = values.to_numpy(dtype=float) * 100
+    return float(a.mean()), float(a.std(ddof=0))
+
+
+def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list[dict], list[str]]:
+    """Rows of the Table 6 comparison for one task: ours and the seed's, union of both."""
+    sub = df[df.task == task]
+    protocols = [p for p in PROTOCOLS if p in set(sub.protocol)]
+    ours = {}
+    for (bb, layer), g in sub.groupby(["backbone", "layer"], sort=False):
+        first = g.iloc[0]
+        ours[(bb, int(layer))] = {
+            "node": first.node, "n_features": int(first.n_features),
+            "variance": 100 * float(first.variance_fraction),
+            "scores": {p: _mean_std(g[g.protocol == p].balanced_accuracy) for p in protocols},
+        }
+    backbones = list(dict.fromkeys([k[0] for k in ours] + [k[0] for k in TABLE6]))
+    rows = []
+    for bb in backbones:
+        keys = sorted({k for k in list(ours) + list(TABLE6) if k[0] == bb}, key=lambda k: -k[1])
+        best = {p: max((ours[k]["scores"][p][0] for k in keys if k in ours), default=None) for p in protocols}
+        for i, key in enumerate(keys):
+            o, s = ours.get(key), TABLE6.get(key)
+            cells = {p: None for p in protocols}
+            if o:
+                for p in protocols:
+                    m, sd = o["scores"][p]
+                    cells[p] = {"mean": f"{m:.2f}", "std": f"{sd:.2f}", "best": bool(np.isclose(m, best[p]))}
+            rows.append({
+                "backbone": backbone_label(bb), "first": i == 0, "span": len(keys), "layer": key[1],
+                "node": o["node"] if o else "", "n_features": (o or {}).get("n_features") or s[0],
+                "variance": f"{o['variance']:.1f}" if o else "", "seed_variance": f"{s[1]:.1f}" if s else "",
+                "ours": cells, "seed": {"mean": f"{s[2]:.1f}", "std": f"{s[3]:.2f}"} if s else None,
+                "delta": f"{o['scores'][protocols[0]][0] - s[2]:+.2f}" if o and s and protocols and protocols[0] == "paper" else "",
+            })
+    return rows, protocols
+
+
+def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> tuple[str, str]:
+    df = pd.DataFrame.from_records(records)
+    first = df.iloc[0]
+    tasks = [t for t in TASKS if t in set(df.task)]
+    sections = []
+    for task in tasks:
+        rows, protocols = ph2_table_rows(df, task)
+        sections.append({"task": task, "task_text": TASKS[task].label, "rows": rows, "protocols": protocols,
+                         "protocol_labels": [PROTOCOLS[p].label for p in protocols]})
+    common = {
+        "sections": sections, "ctx": ctx, "n_folds": int(first.n_folds), "C": float(first.C),
+        "standardize": bool(first.standardize), "seed_source": TABLE6_SOURCE,
+        "protocol_text": {p: PROTOCOLS[p].help for p in PROTOCOLS},
+        "preprocessing": [f"{backbone_label(k)}: {v}" for k, v in sorted(ctx.preprocessing.items())],
+        "data_text": "synthetic PH2 twin (demo profile)" if ctx.synthetic else "PH2 (Mendonça et al. 2013)",
+    }
+    texts = render_pair("ph2_layers", **common)
+    return texts["tex"], texts["md"]
+
+
+def plot_ph2_layers(records: list[dict], out_stem: Path) -> list[Path]:
+    """Balanced accuracy vs layer, one panel per task, ours (solid) beside the seed (dashed)."""
+    plt = pyplot()
+
+    df = pd.DataFrame.from_records(records)
+    tasks = [t for t in TASKS if t in set(df.task)]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False, sharey=True)
+    for ax, task in zip(axes[0], tasks):
+        sub = df[df.task == task]
+        groups = list(sub.groupby(["backbone", "protocol"], sort=False))
+        for k, ((bb, protocol), g) in enumerate(groups):
+            agg = g.groupby("layer").balanced_accuracy.agg(["mean", lambda s: s.std(ddof=0)]) * 100
+            agg.columns = ["mean", "std"]
+            agg = agg.sort_index(ascending=False)
+            dodge = 0.1 * (k - (len(groups) - 1) / 2)  # keep error bars apart
+            ax.errorbar(agg.index + dodge, agg["mean"], yerr=agg["std"], marker="o", capsize=3,
+                        label=f"{backbone_label(bb)} ({PROTOCOLS[protocol].label})")
+        for bb in dict.fromkeys(k[0] for k in TABLE6):
+            layers = sorted((k[1] for k in TABLE6 if k[0] == bb), reverse=True)
+            ax.plot(layers, [TABLE6[(bb, l)][2] for l in layers], "--", marker="s", alpha=0.6,
+                    label=f"{backbone_label(bb)} (seed)")
+        ax.set_title(TASKS[task].label)
+        ax.set_xlabel("layer (Keras-style index)")
+        ax.invert_xaxis()
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("balanced accuracy (%)")
+    axes[0][-1].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return save_figure(fig, out_stem)
+
+
+def gated_metrics(params) -> list:
+    from .. import paths
+    from ..io import read_json
+    from .experiments import Metric
+
+    path = params.resolve_path(paths.PH2_SUMMARY)
+    if not path.is_file():
+        return []
+    return [Metric(f"ph2/{bb}/{layer}/{task}/{protocol}", v["mean"], "balanced_accuracy")
+            for bb, layers in read_json(path)["ph2_layers"].items() for layer, tasks in layers.items()
+            for task, protocols in tasks.items() for protocol, v in protocols.items()]
+
+
+
+EXPERIMENTS.implement("ph2", gated_metrics)
