@@ -60,7 +60,7 @@ def test_tca_brings_the_domains_closer(kernel, solver):
 def test_tca_auto_solver_and_guards():
     Xs, Xt = domains(n=50, d=8)
     assert TCA(4, solver="auto").fit(Xs, Xt).solver_ == "primal"  # n > d
-    with pytest.raises(TlbenchError, match="n_components=9 exceeds the 8 available features"):
+    with pytest.raises(TlbenchError, match="n_components=9 exceeds the 8 available dimensions"):
         TCA(9, solver="primal").fit(Xs, Xt)
     with pytest.raises(TlbenchError, match="same dimension"):
         TCA(2).fit(Xs, Xt[:, :5])

@@ -48,6 +48,7 @@ def test_a_registered_measure_reaches_the_tables_and_the_gate(tmp_path, auc_meas
     rng = np.random.default_rng(0)
     for scene in SCENES:
         write_scene(tmp_path, scene, rng)
+    assert main(["--params", str(params_file), "anomaly-gamma"]) == 0
     for source in SCENES:
         for target in SCENES:
             assert main(["--params", str(params_file), "anomaly-evaluate", source, target]) == 0

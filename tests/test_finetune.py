@@ -74,9 +74,13 @@ def test_class_without_images(fruits, tmp_path):
 
 
 def test_checkpoint_of_another_backbone(trained):
-    with pytest.raises(TlbenchError, match="holds a fine-tuned 'efficientnet_lite0', the params ask for 'resnet50'"):
+    from tlbench.params import Profile
+
+    with pytest.raises(TlbenchError, match="holds a fine-tuned 'efficientnet_lite0', the params ask for 'resnet50'") as info:
         load_finetuned(trained[0] / "model.pt", "resnet50")
-    with pytest.raises(TlbenchError, match="not found: run the finetune stage"):
+    assert "profiles.<profile>.finetune.backbone" in str(info.value)  # a param that exists:
+    assert "backbone" in Profile.model_fields["finetune"].annotation.model_fields
+    with pytest.raises(TlbenchError, match="not found: run the fusion_finetune stage"):
         load_finetuned(trained[0] / "nope.pt", "resnet50")
 
 

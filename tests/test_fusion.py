@@ -24,8 +24,8 @@ def test_fusion_helps_when_the_local_descriptor_carries_the_class():
     glob = rng.normal(size=(120, 20))
     local = rng.normal(size=(120, 6)) * 0.01 + y[:, None] * 0.02  # informative but tiny in scale
     train, test = np.arange(0, 120, 2), np.arange(1, 120, 2)
-    alone = evaluate_column([glob], y, train, test, [4], "standardize", 1.0, 0)[4]
-    fused = evaluate_column([glob, local], y, train, test, [4], "standardize", 1.0, 0)[4]
+    alone = evaluate_column([glob], y, train, test, [4], "standardize", 1.0)[4]
+    fused = evaluate_column([glob, local], y, train, test, [4], "standardize", 1.0)[4]
     assert fused > alone + 0.3
 
 
@@ -33,7 +33,7 @@ def test_more_components_than_training_images():
     y = np.repeat([0, 1], 10)
     with pytest.raises(TlbenchError, match="PCA to 16 features needs at least 16 training images"):
         evaluate_column([np.random.default_rng(0).normal(size=(20, 30))], y, np.arange(10), np.arange(10, 20), [16],
-                        "l2", 1.0, 0)
+                        "l2", 1.0)
 
 
 def test_table7_rows_with_the_seed_and_average():

@@ -74,8 +74,10 @@ def test_wrong_types_and_ranges_and_missing_keys(tmp_path):
 
 
 def test_a_stage_with_a_typo_fails_before_any_work(tmp_path, capsys):
-    _, path = load_with(tmp_path, lambda r: None)
-    path.write_text(path.read_text().replace("precision: auto", "precison: auto"))
+    raw = copy.deepcopy(RAW)
+    rename(raw["extract"], "precision", "precison")
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(raw))
     assert main(["--params", str(path), "demo-data"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "extract.precison" in err and str(path) in err

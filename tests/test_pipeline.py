@@ -55,6 +55,7 @@ def demo_run(tmp_path_factory):
     scenes = params_scenes = ["ped1", "ped2", "belleview", "train"]
     for scene in params_scenes:
         assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
+    assert main(["--params", str(params), "anomaly-gamma"]) == 0
     for s in scenes:
         for t in scenes:
             assert main(["--params", str(params), "anomaly-evaluate", s, t]) == 0
@@ -110,6 +111,7 @@ def test_two_runs_give_identical_metrics(demo_run):
     run(params, "demo-data", "ph2-extract", "ph2-evaluate")
     for scene in ("ped2", "train"):
         assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
+    assert main(["--params", str(params), "anomaly-gamma"]) == 0
     assert main(["--params", str(params), "anomaly-evaluate", "ped2", "train"]) == 0
     run(params, "fusion-finetune", "fusion-extract", "fusion-evaluate", "recipes-evaluate")
     assert (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes() == before_folds
@@ -209,7 +211,7 @@ def test_fusion_stages_write_table7(demo_run):
     meta = read_json(tmp / "data/features/fusion/supermarket/meta.json")
     widths = {l["node"]: l["n_features"] for l in meta["layers"]}
     assert widths == {"global_pool.flatten": 1280, "blocks.1": 24, "blocks.2": 40, "blocks.3": 80}  # pooled maps
-    assert "fine-tuned on Fruits-360" in meta["weights_id"]
+    assert "fine-tuned on Fruits-360" in meta["weights_id"] and "fp32" in meta["weights_id"]  # its precision
     assert len(read_jsonl(tmp / "reports/metrics/finetune_history.jsonl")) == 1
 
 

@@ -34,7 +34,7 @@ def test_rows_aggregate_folds_and_put_the_seed_beside_ours(records):
     assert protocols == ["paper", "stratified"]
     r50 = {r["layer"]: r for r in rows if r["backbone"] == "ResNet50"}
     assert sorted(r50) == [-7, -6, -5, -4, -3, -2]  # ours for -2/-4, the seed's for all six
-    assert r50[-2]["ours"]["paper"] == {"mean": "90.00", "std": "8.16", "best": False}
+    assert r50[-2]["ours"]["paper"] == {"mean": "90.00", "std": "8.16", "best": False, "pooled": "88.8"}
     assert r50[-4]["ours"]["paper"]["best"] is True
     assert r50[-2]["seed"] == {"mean": "90.0", "std": "7.75"}
     assert r50[-4]["delta"] == "+1.83"  # 93.33 - 91.5

@@ -165,3 +165,77 @@ def test_york_truncated_video_fails_at_the_frame(york_copy):
     with pytest.raises(TlbenchError, match=r"frame \d+ of \d+ cannot be decoded"):
         for _ in scene.frames(0, 40):
             pass
+
+
+def coded_video(path, n: int = 120, fourcc: str = "mp4v"):
+    """A video whose frame t shows t in binary (9 bright/dark bars), written with a codec that has inter
+    frames (MPEG-4 Part 2: a keyframe every 12 frames), so that seeking is not trivially exact."""
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, (128, 48))
+    if not writer.isOpened():
+        pytest.skip(f"OpenCV cannot write {fourcc} here")
+    for t in range(n):
+        frame = np.zeros((48, 128, 3), np.uint8)
+        for b in range(9):
+            if (t >> b) & 1:
+                frame[:, b * 14:(b + 1) * 14] = 255
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def frame_number(image) -> int:
+    a = np.asarray(image)
+    return sum(1 << b for b in range(9) if a[:, b * 14 + 3:(b + 1) * 14 - 3].mean() > 127)
+
+
+JUMPS = [0, 1, 2, 40, 41, 119, 7, 8, 60, 61, 62]  # forward, far forward, back, forward again
+
+
+def test_video_frames_follow_the_indices_across_jumps(tmp_path):
+    from tlbench.data.sources import VideoFrames
+
+    source = VideoFrames(coded_video(tmp_path / "v.avi"), JUMPS)
+    assert [frame_number(source.image(i)) for i in range(len(JUMPS))] == JUMPS
+
+
+def keyframe_seeking_capture():
+    import cv2
+
+    real = cv2.VideoCapture
+
+    class KeyframeSeekingCapture:
+        """An OpenCV capture whose seeks land on the keyframe before the frame asked for and say so, as
+        some backends do with inter-frame codecs."""
+
+        def __init__(self, path):
+            self.cap, self.gop = real(str(path)), 12
+
+        def set(self, prop, value):
+            return self.cap.set(prop, int(value) - int(value) % self.gop)
+
+        def __getattr__(self, name):
+            return getattr(self.__dict__["cap"], name)
+
+    return KeyframeSeekingCapture
+
+
+def test_a_seek_that_lands_elsewhere_is_caught(tmp_path, monkeypatch):
+    import cv2
+
+    from tlbench.data import sources
+
+    path = coded_video(tmp_path / "v.avi")
+    monkeypatch.setattr(cv2, "VideoCapture", keyframe_seeking_capture())
+    source = sources.VideoFrames(path, JUMPS)
+    assert [frame_number(source.image(i)) for i in range(len(JUMPS))] == JUMPS
+    scene_frames = [frame_number(f) for _, f in sources_frames(path, 50, 53)]
+    assert scene_frames == [50, 51, 52]
+
+
+def sources_frames(path, start, stop):
+    """VideoScene.frames on a bare video (the York loader's lazy decoding)."""
+    from tlbench.data.york import VideoScene
+
+    return VideoScene("x", path.parent, path, 120, (128, 48), {}).frames(start, stop)

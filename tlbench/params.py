@@ -110,7 +110,7 @@ class Extract(Strict):
     batch_size: Positive
     num_workers: Annotated[int, Field(ge=0)]
     channels_last: bool
-    resize: Literal["squash", "shorter_side_crop"]
+    resize: Literal["squash", "keras", "shorter_side_crop"]
     allow_download: bool
     weights: dict[BackboneName, str]
 
@@ -135,6 +135,7 @@ class TCAParams(Strict):
     mu: PositiveFloat
     gamma: Union[PositiveFloat, None]
     solver: Literal["auto", "dual", "primal"]
+    normalise: Literal["pan", "b_orthonormal"] = "pan"
     max_samples_per_domain: Positive
 
 
@@ -142,7 +143,7 @@ class DetectorParams(Strict):
     kind: Annotated[str, _member_of(DETECTORS)]
     nu: Annotated[float, Field(gt=0, le=1)]
     kernel: Literal["rbf", "linear", "poly", "sigmoid"]
-    gamma: Union[Literal["scale", "auto"], PositiveFloat]
+    gamma: Union[Literal["shared", "scale", "auto"], PositiveFloat]
 
 
 class Anomaly(Strict):
@@ -158,6 +159,7 @@ class Anomaly(Strict):
 
 
 class Finetune(Strict):
+    precision: Literal["fp32", "bf16", "fp16", "auto"] = "fp32"
     optimizer: Literal["sgd", "adam"]
     lr: PositiveFloat
     momentum: Annotated[float, Field(ge=0)]

@@ -29,6 +29,7 @@ PH2_SUMMARY = METRICS / "ph2_summary.json"
 ANOMALY_FEATURES = FEATURES / "anomaly"  # <scene>/{train,test}/
 ANOMALY_SCORES = DATA / "anomaly_scores"  # <source>__<target>.npz
 ANOMALY_METRICS = METRICS / "anomaly"  # <source>__<target>.json
+ANOMALY_GAMMA = DATA / "anomaly_gamma.json"  # the detector's shared RBF width per space
 
 FINETUNE_MODEL = DATA / "models" / "finetune.pt"
 FINETUNE_WORK = DATA / "work" / "finetune.partial.pt"  # resumable state of an interrupted run

@@ -24,8 +24,39 @@ class PathSource:
         return open_rgb(self.paths[i])
 
 
+SEEK_MIN_JUMP = 100  # shorter forward jumps decode their way there: as fast as a seek, and exact
+
+
+def _grab(cap, n: int, video: Path) -> None:
+    for _ in range(n):
+        if not cap.grab():
+            raise TlbenchError(f"{video}: the video ends before the frame asked for: it is truncated or corrupt; "
+                               f"download it again")
+
+
+def advance(cap, current: int, index: int, video: Path) -> int:
+    """Move `cap`, whose next read() returns frame `current`, so that it returns frame `index`.
+
+    Seeks (CAP_PROP_POS_FRAMES) are checked where they landed: with codecs whose frames are not all
+    keyframes (the real York videos), a seek can land elsewhere and shift every label. A seek that
+    lands before `index` decodes forward from there; one that lands after it, or nowhere known,
+    reopens the video and decodes from the start."""
+    import cv2
+
+    if current <= index <= current + SEEK_MIN_JUMP:
+        _grab(cap, index - current, video)
+        return index
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    landed = int(round(cap.get(cv2.CAP_PROP_POS_FRAMES)))
+    if not 0 <= landed <= index:
+        cap.open(str(video))
+        landed = 0
+    _grab(cap, index - landed, video)
+    return index
+
+
 class VideoFrames:
-    """Frames `indices` of a video, decoded sequentially (seeking only when indices jump)."""
+    """Frames `indices` of a video, decoded sequentially (seeking, verified, only when indices jump)."""
 
     def __init__(self, video: str | Path, indices: Sequence[int]):
         self.video, self.indices = Path(video), [int(i) for i in indices]
@@ -44,8 +75,7 @@ class VideoFrames:
         index = self.indices[i]
         if self._cap is None:
             self._cap, self._next = cv2.VideoCapture(str(self.video)), 0
-        if index != self._next:
-            self._cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+        self._next = advance(self._cap, self._next, index, self.video)
         ok, frame = self._cap.read()
         if not ok:
             raise TlbenchError(f"{self.video}: frame {index} cannot be decoded: the video is truncated or corrupt; "

@@ -12,6 +12,7 @@ from PIL import Image
 
 from ..errors import TlbenchError
 from .images import visible
+from .sources import advance
 from .registry import DATASETS, SCENES, YORK_URL
 
 YORK_SCENES = {"belleview": "Traffic-Belleview", "train": "Traffic-Train"}
@@ -35,8 +36,7 @@ class VideoScene:
         stop = self.n_frames if stop is None else min(stop, self.n_frames)
         cap = cv2.VideoCapture(str(self.video))
         try:
-            if start:
-                cap.set(cv2.CAP_PROP_POS_FRAMES, start)
+            advance(cap, 0, start, self.video)
             for index in range(start, stop):
                 ok, frame = cap.read()
                 if not ok:

@@ -3,11 +3,11 @@ concatenated, reduced with PCA (fitted on the training split) and classified wit
 from __future__ import annotations
 
 import numpy as np
-from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler, normalize
 from sklearn.svm import SVC
 
 from ..errors import TlbenchError
+from .pca import exact_pca
 
 
 def align(train: np.ndarray, test: np.ndarray, how: str) -> tuple[np.ndarray, np.ndarray]:
@@ -21,7 +21,7 @@ def align(train: np.ndarray, test: np.ndarray, how: str) -> tuple[np.ndarray, np
 
 
 def evaluate_column(descriptors: list[np.ndarray], y: np.ndarray, train: np.ndarray, test: np.ndarray,
-                    n_components: list[int], how: str, C: float, seed: int) -> dict[int, float]:
+                    n_components: list[int], how: str, C: float) -> dict[int, float]:
     parts = [align(d[train], d[test], how) for d in descriptors]
     Xtr = np.hstack([p[0] for p in parts])
     Xte = np.hstack([p[1] for p in parts])
@@ -30,7 +30,7 @@ def evaluate_column(descriptors: list[np.ndarray], y: np.ndarray, train: np.ndar
         if n > min(Xtr.shape):
             raise TlbenchError(f"PCA to {n} features needs at least {n} training images and features, the split has "
                                f"{Xtr.shape[0]} x {Xtr.shape[1]}: lower fusion.n_components or the test share")
-        pca = PCA(n, random_state=seed).fit(Xtr)
+        pca = exact_pca(n).fit(Xtr)
         clf = SVC(kernel="linear", C=C).fit(pca.transform(Xtr), y[train])
         out[n] = float((clf.predict(pca.transform(Xte)) == y[test]).mean())
     return out

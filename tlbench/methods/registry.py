@@ -17,9 +17,12 @@ TASKS: Registry[Task] = Registry("task", [
     Task("melanoma_vs_rest", "melanoma vs. common + atypical nevus", mapping=(0, 0, 1)),
 ])
 
+# kind: the measure that the mean over the protocol's folds amounts to
 PROTOCOLS: Registry[Entry] = Registry("CV protocol", [
-    Entry("paper", "paper CV", "KFold, unshuffled, in dataset order (the seed's protocol)"),
-    Entry("stratified", "stratified CV", "StratifiedKFold, shuffled with the run's seed"),
+    Entry("paper", "folds as in the seed", "KFold, unshuffled, in dataset order (the seed's protocol; every "
+          "PH2 fold then holds one class, so the mean of the folds' balanced accuracies is plain accuracy)",
+          kind="accuracy"),
+    Entry("stratified", "stratified CV", "StratifiedKFold, shuffled with the run's seed", kind="balanced_accuracy"),
 ])
 
 CLASSIFIERS: Registry[Entry] = Registry("classifier", [
@@ -45,5 +48,7 @@ MEASURES: Registry[Entry] = Registry("measure", [
     Entry("g_part", "$G_\\mathrm{part}$", "|EER(A->A) - EER(A->B)|", direction="lower", kind="cdfg"),
     Entry("g_comp", "$G_\\mathrm{comp}$", "(G_part(A->B) + G_part(B->A)) / 2", direction="lower", kind="cdfg"),
     Entry("balanced_accuracy", "balanced accuracy (%)", direction="higher", kind="accuracy"),
+    Entry("pooled_balanced_accuracy", "pooled balanced accuracy (%)", "balanced accuracy of all out-of-fold "
+          "predictions together", direction="higher", kind="accuracy"),
     Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
 ])

@@ -45,23 +45,29 @@ class TCA(TransformerMixin, BaseEstimator):
     """Transfer Component Analysis (Pan, Tsang, Kwok and Yang, IEEE TNN 2011).
 
     Learns W minimising the MMD between the source and target embeddings, tr(W'KLKW), plus
-    mu * tr(W'W), while preserving their variance, W'KHKW = I. Its solution is the top
-    `n_components` eigenvectors of the symmetric-definite generalized problem
+    mu * tr(W'W), subject to W'KHKW = I (the embedding keeps the data's variance). Its solution is
+    the top `n_components` eigenvectors of the symmetric-definite generalized problem
     KHK w = lambda (KLK + mu I) w, solved as a symmetric eigenproblem (`generalized_eigh_rank_one`;
     not by forming (KLK + mu I)^-1 KHK, which is not symmetric). New points embed as k(x, X) W.
 
-    kernel: "linear" or "rbf". solver: "dual" (the n x n kernel form above), "primal" (linear
-    kernel only: the same problem in the d x d feature space, X'HX p = lambda (X'LX + mu I) p,
-    where mu then penalises tr(P'P)) or "auto" (primal when linear and n > d).
+    normalise: "pan" scales the eigenvectors so that W'KHKW = I, Pan's constraint: every component
+    of the embedding has unit variance over the training frames. "b_orthonormal" keeps eigh's
+    W'(KLK + mu I)W = I, where component k's variance is its eigenvalue (before 2026-11: the default).
+
+    solver: "dual" works on the n x n kernel; "primal" (linear kernel only) solves the same problem
+    through the thin SVD X = U S V' in at most d x d: for K = XX' the optimum is W = U A, with A from
+    S^2 U'HU S^2 a = lambda (S^2 U'e e'U S^2 + mu I) a, and new points embed as x V S A. Both give the
+    same subspace, scale and embedding (tested); "auto" picks primal when linear and n > d.
     """
 
     def __init__(self, n_components: int = 32, kernel: str = "linear", mu: float = 1.0, gamma: float | None = None,
-                 solver: str = "auto", max_memory_fraction: float = 0.5):
+                 solver: str = "auto", normalise: str = "pan", max_memory_fraction: float = 0.5):
         self.n_components = n_components
         self.kernel = kernel
         self.mu = mu
         self.gamma = gamma
         self.solver = solver
+        self.normalise = normalise
         self.max_memory_fraction = max_memory_fraction
 
     def _kernel(self, A, B):
@@ -71,40 +77,67 @@ class TCA(TransformerMixin, BaseEstimator):
             return rbf_kernel(A, B, gamma=self.gamma_)
         raise TlbenchError(f"TCA kernel {self.kernel!r} is unknown: use linear or rbf")
 
-    def fit(self, Xs, Xt, y=None):
+    def _check(self, Xs, Xt) -> tuple[np.ndarray, np.ndarray]:
         Xs, Xt = np.asarray(Xs, dtype=np.float64), np.asarray(Xt, dtype=np.float64)
         if Xs.ndim != 2 or Xt.ndim != 2 or Xs.shape[1] != Xt.shape[1]:
             raise TlbenchError(f"TCA: source features {Xs.shape} and target features {Xt.shape} must have the same "
                                f"dimension: extract both domains with the same backbone and layer")
         if not (np.isfinite(Xs).all() and np.isfinite(Xt).all()):
             raise TlbenchError("TCA: the features contain NaN or inf: re-run extraction in fp32")
-        ns, nt = len(Xs), len(Xt)
-        X = np.vstack([Xs, Xt])
-        n, d = X.shape
+        if self.normalise not in ("pan", "b_orthonormal"):
+            raise TlbenchError(f"TCA normalise {self.normalise!r} is unknown: use pan or b_orthonormal")
+        return Xs, Xt
+
+    def _choose_solver(self, n: int, d: int) -> str:
         solver = self.solver if self.solver != "auto" else ("primal" if self.kernel == "linear" and n > d else "dual")
         if solver == "primal" and self.kernel != "linear":
             raise TlbenchError("TCA: the primal solver needs the linear kernel")
-        size = d if solver == "primal" else n
+        size = min(n, d) if solver == "primal" else n
         if self.n_components > size:
             raise TlbenchError(f"TCA: n_components={self.n_components} exceeds the {size} available "
-                               f"{'features' if solver == 'primal' else 'samples'}: lower anomaly.tca.n_components")
-        need = 4 * size * size * 8  # the matrix, two products and eigh's workspace, float64
+                               f"{'dimensions' if solver == 'primal' else 'samples'}: lower anomaly.tca.n_components")
+        need = (4 * size * size + (3 * n * d if solver == "primal" else 0)) * 8  # float64 matrices and workspace
         if need > self.max_memory_fraction * _available_bytes():
             raise TlbenchError(f"TCA would build {size}x{size} matrices ({need / 2**30:.1f} GiB) with "
                                f"{_available_bytes() / 2**30:.1f} GiB free: lower anomaly.tca.max_samples_per_domain")
-        self.gamma_ = self.gamma if self.gamma is not None else 1.0 / (d * X.var())
+        return solver
+
+    def _fit_dual(self, X: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        K = self._kernel(X, X)
+        K1 = K.sum(axis=1)
+        A, v = K @ K - np.outer(K1, K1) / len(X), K @ e  # KHK; KLK = v v'
+        return generalized_eigh_rank_one(A, v, self.mu, self.n_components)
+
+    def _fit_primal(self, X: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The dual problem's eigenpairs for K = XX', through the thin SVD; returns (values, V S A)."""
+        U, S, Vt = np.linalg.svd(X, full_matrices=False)
+        keep = S > S[0] * max(X.shape) * np.finfo(np.float64).eps if len(S) else S > 0
+        U, S, Vt = U[:, keep], S[keep], Vt[keep]
+        if self.n_components > len(S):
+            raise TlbenchError(f"TCA: n_components={self.n_components} exceeds the rank {len(S)} of the frames: "
+                               f"lower anomaly.tca.n_components")
+        s2, u = S**2, U.sum(axis=0)  # u = U'1
+        A = s2[:, None] * (np.eye(len(S)) - np.outer(u, u) / len(X)) * s2[None, :]  # S^2 U'HU S^2
+        vals, coef = generalized_eigh_rank_one(A, s2 * (U.T @ e), self.mu, self.n_components)
+        return vals, (Vt.T * S) @ coef
+
+    def fit(self, Xs, Xt, y=None):
+        Xs, Xt = self._check(Xs, Xt)
+        ns, nt = len(Xs), len(Xt)
+        X = np.vstack([Xs, Xt])
+        self.solver_ = self._choose_solver(*X.shape)
+        self.gamma_ = self.gamma if self.gamma is not None else 1.0 / (X.shape[1] * X.var())
         e = np.concatenate([np.full(ns, 1.0 / ns), np.full(nt, -1.0 / nt)])  # L = e e'
-        if solver == "primal":
-            Xc = X - X.mean(axis=0)
-            A, v = Xc.T @ Xc, X.T @ e  # X'HX; X'LX = v v'
-        else:
-            K = self._kernel(X, X)
-            K1 = K.sum(axis=1)
-            A, v = K @ K - np.outer(K1, K1) / n, K @ e  # KHK; KLK = v v'
-        vals, vecs = generalized_eigh_rank_one(A, v, self.mu, self.n_components)
+        vals, vecs = (self._fit_primal if self.solver_ == "primal" else self._fit_dual)(X, e)
         order = np.argsort(vals)[::-1]
-        self.eigenvalues_, self.components_ = vals[order], vecs[:, order]
-        self.solver_, self.X_fit_ = solver, (None if solver == "primal" else X)
+        vals, vecs = vals[order], vecs[:, order]
+        if self.normalise == "pan":  # W'KHKW = diag(vals) -> I
+            if vals[-1] <= 0:
+                raise TlbenchError(f"TCA: component {len(vals)} carries no variance (eigenvalue {vals[-1]:.3g}): "
+                                   f"lower anomaly.tca.n_components")
+            vecs = vecs / np.sqrt(vals)
+        self.eigenvalues_, self.components_ = vals, vecs
+        self.X_fit_ = None if self.solver_ == "primal" else X
         return self
 
     def transform(self, X):

@@ -16,7 +16,7 @@ from ..data.sources import PathSource
 from ..errors import TlbenchError
 from ..io import atomic_dir, library_versions, write_json
 from .backbones import build_backbone, feature_extractor, resolve_weights
-from .device import autocast, resolve_device, resolve_precision
+from .device import autocast, configure_precision, resolve_device, resolve_precision
 from .preprocessing import Preprocessing
 from .specs import Layer, backbone
 
@@ -116,7 +116,9 @@ class Engine:
         extractor = feature_extractor(model, spec, layers).to(dev)
         if opts.channels_last:
             extractor = extractor.to(memory_format=torch.channels_last)
-        return cls(extractor, preprocess, dev, resolve_precision(opts.precision, dev), opts.channels_last)
+        precision = resolve_precision(opts.precision, dev)
+        configure_precision(dev, precision)
+        return cls(extractor, preprocess, dev, precision, opts.channels_last)
 
     def widths(self, layers: list[Layer], pooling: dict) -> dict[str, int]:
         """Stored values per image and layer, pooled or not, from one dummy image."""

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from ..data.images import open_rgb
 from ..errors import TlbenchError
 from .backbones import build_backbone
-from .device import autocast, resolve_device
+from .device import autocast, configure_precision, resolve_device, resolve_precision
 from .preprocessing import Preprocessing
 from .specs import backbone
 
@@ -161,7 +161,8 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
     _check_classes(train_samples, classes)
     name, seed, epochs = cfg["backbone"], int(cfg["seed"]), int(cfg["epochs"])
     dev = resolve_device(str(cfg["device"]))
-    precision = "fp32" if dev.type == "cpu" else "bf16"  # AMP on CUDA
+    precision = resolve_precision(str(cfg.get("precision", "fp32")), dev, "finetune.precision")
+    configure_precision(dev, precision)
     torch.manual_seed(seed)
     model = replace_head(build_backbone(name, cfg.get("weights", "auto"), bool(cfg.get("allow_download", False))),
                          name, len(classes)).to(dev)
@@ -188,7 +189,8 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
                      "torch_rng": torch.get_rng_state(), "history": history})
     _save(checkpoint, {"backbone": name, "classes": classes, "model": model.state_dict(), "history": history,
                        "trainable": trainable, "weights_id": f"{backbone(name).weights_id}, fine-tuned on "
-                       f"{cfg['source_name']} ({cfg['train'] if isinstance(cfg['train'], str) else 'partial'}; {epochs} epochs)"})
+                       f"{cfg['source_name']} ({cfg['train'] if isinstance(cfg['train'], str) else 'partial'}; {epochs} epochs, {precision})",
+                       "precision": precision})
     work.unlink(missing_ok=True)
     return history
 
@@ -226,11 +228,11 @@ def evaluate(model: nn.Module, loader, dev, precision) -> tuple[float, float]:
 def load_finetuned(checkpoint: Path, expected_backbone: str) -> tuple[nn.Module, dict]:
     """The fine-tuned model (eval mode) and its checkpoint record, checked against the params."""
     if not Path(checkpoint).is_file():
-        raise TlbenchError(f"{checkpoint} not found: run the finetune stage (`dvc repro finetune`)")
+        raise TlbenchError(f"{checkpoint} not found: run the fusion_finetune stage (`dvc repro fusion_finetune`)")
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     if state.get("backbone") != expected_backbone:
         raise TlbenchError(f"{checkpoint} holds a fine-tuned {state.get('backbone')!r}, the params ask for "
-                           f"{expected_backbone!r}: re-run `dvc repro finetune` or fix profiles.<profile>.finetune.backbone")
+                           f"{expected_backbone!r}: re-run `dvc repro fusion_finetune` or fix profiles.<profile>.finetune.backbone")
     model = replace_head(build_backbone(expected_backbone, weights=None), expected_backbone, len(state["classes"]))
     model.load_state_dict(state["model"])
     return model.eval(), state

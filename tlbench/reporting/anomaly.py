@@ -89,17 +89,25 @@ def build_tables(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict
     return {m: measure_table(rows, scenes, spaces, m) for m in measures} | cdfg_tables(rows, scenes, spaces)
 
 
-def protocol_text(first: dict) -> str:
-    det = first["detector"]
+def protocol_text(rows: list[dict]) -> str:
+    first = rows[0]
+    det, tca = first["detector"], first["tca"]
     smoothing = "" if first["smoothing"] <= 1 else f", scores smoothed over {first['smoothing']} frames"
+    gammas = {r["space"]: r.get("gamma") for r in rows}
+    gamma = ("one RBF width per space from all scenes' training frames pooled, "
+             + ", ".join(f"{SPACES.label(s)} {g:.3g}" for s, g in gammas.items() if g is not None) + "; "
+             if det.get("gamma") == "shared" else "")
+    solvers = sorted({r["tca_solver"] for r in rows if r.get("tca_solver")})
+    tca_text = (f"TCA = {tca['n_components']} components, {tca['kernel']} kernel, mu={tca['mu']}, "
+                f"{'normalised as Pan et al. (unit-variance components)' if tca.get('normalise', 'pan') == 'pan' else 'B-orthonormal components'}"
+                f"{', ' + '/'.join(solvers) + ' solver' if solvers else ''}, fitted on source and target training frames "
+                f"(at most {tca['max_samples_per_domain']} per domain, no target labels).")
     return (
-        f"{det['kind']} detector ({', '.join(f'{k}={v}' for k, v in det.items() if k != 'kind')}), the same for every "
-        f"domain, trained on the source's normal training frames; EER (%) at frame level, pooled over all test clips "
-        f"of the target{smoothing}. "
+        f"{det['kind']} detector ({', '.join(f'{k}={v}' for k, v in det.items() if k != 'kind')}; {gamma}"
+        f"the same for every domain), trained on the source's normal training frames; EER (%) at frame level, pooled "
+        f"over all test clips of the target{smoothing}. "
         f"Spaces: Cross-feature = z-scored features (source statistics); PCA = {first['pca_components']} components "
-        f"fitted on the source; TCA = {first['tca']['n_components']} components, {first['tca']['kernel']} kernel, "
-        f"mu={first['tca']['mu']}, fitted on source and target training frames (at most "
-        f"{first['tca']['max_samples_per_domain']} per domain, no target labels)."
+        f"fitted on the source (exact SVD); " + tca_text
     )
 
 
@@ -130,7 +138,7 @@ def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict
     for measure, body in build_tables(rows, scenes, spaces).items():
         stem, seed_ref, title, keys, note = table_spec(measure)
         texts = render_pair("space_table", title=title, seed_ref=seed_ref, keys=keys,
-                            spaces=[SPACES.label(s) for s in spaces], rows=body, protocol=protocol_text(first),
+                            spaces=[SPACES.label(s) for s in spaces], rows=body, protocol=protocol_text(rows),
                             features=features, note=note, label="tab:" + stem.replace("_", "-"))
         out |= {f"{stem}.{kind}": text for kind, text in texts.items()}
     checks = seed_consistency()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..methods.registry import PROTOCOLS, TASKS
+from ..methods.registry import MEASURES, PROTOCOLS, TASKS
 from ..models.specs import BACKBONES
 from .figures import pyplot, save_figure
 from .paper_values import TABLE6, TABLE6_SOURCE
@@ -34,6 +34,18 @@ def _mean_std(values: pd.Series) -> tuple[float, float]:
     return float(a.mean()), float(a.std(ddof=0))
 
 
+def _pooled(folds: pd.DataFrame) -> float | None:
+    """The pooled balanced accuracy (%) of a protocol's out-of-fold predictions (older records lack it)."""
+    if "pooled_balanced_accuracy" not in folds or folds.pooled_balanced_accuracy.isna().any():
+        return None
+    return 100 * float(folds.pooled_balanced_accuracy.iloc[0])
+
+
+def protocol_header(protocol: str) -> str:
+    """What the mean over the protocol's folds is, and the protocol: "accuracy, folds as in the seed"."""
+    return f"{MEASURES[PROTOCOLS[protocol].kind].label.removesuffix(' (%)')}, {PROTOCOLS[protocol].label}"
+
+
 def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list[dict], list[str]]:
     """Rows of the Table 6 comparison for one task: ours and the seed's, union of both."""
     sub = df[df.task == task]
@@ -45,6 +57,7 @@ def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list[dict], list[str]]:
             "node": first.node, "n_features": int(first.n_features),
             "variance": 100 * float(first.variance_fraction),
             "scores": {p: _mean_std(g[g.protocol == p].balanced_accuracy) for p in protocols},
+            "pooled": {p: _pooled(g[g.protocol == p]) for p in protocols},
         }
     backbones = list(dict.fromkeys([k[0] for k in ours] + [k[0] for k in TABLE6]))
     rows = []
@@ -57,7 +70,8 @@ def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list[dict], list[str]]:
             if o:
                 for p in protocols:
                     m, sd = o["scores"][p]
-                    cells[p] = {"mean": f"{m:.2f}", "std": f"{sd:.2f}", "best": bool(np.isclose(m, best[p]))}
+                    cells[p] = {"mean": f"{m:.2f}", "std": f"{sd:.2f}", "best": bool(np.isclose(m, best[p])),
+                                "pooled": "" if o["pooled"][p] is None else f"{o['pooled'][p]:.1f}"}
             rows.append({
                 "backbone": backbone_label(bb), "first": i == 0, "span": len(keys), "layer": key[1],
                 "node": o["node"] if o else "", "n_features": (o or {}).get("n_features") or s[0],
@@ -76,7 +90,7 @@ def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> tuple[str, str]:
     for task in tasks:
         rows, protocols = ph2_table_rows(df, task)
         sections.append({"task": task, "task_text": TASKS[task].label, "rows": rows, "protocols": protocols,
-                         "protocol_labels": [PROTOCOLS[p].label for p in protocols]})
+                         "protocol_labels": [protocol_header(p) for p in protocols]})
     common = {
         "sections": sections, "ctx": ctx, "n_folds": int(first.n_folds), "C": float(first.C),
         "standardize": bool(first.standardize), "seed_source": TABLE6_SOURCE,
@@ -104,7 +118,7 @@ def plot_ph2_layers(records: list[dict], out_stem: Path) -> list[Path]:
             agg = agg.sort_index(ascending=False)
             dodge = 0.1 * (k - (len(groups) - 1) / 2)  # keep error bars apart
             ax.errorbar(agg.index + dodge, agg["mean"], yerr=agg["std"], marker="o", capsize=3,
-                        label=f"{backbone_label(bb)} ({PROTOCOLS[protocol].label})")
+                        label=f"{backbone_label(bb)} ({protocol_header(protocol)})")
         for bb in dict.fromkeys(k[0] for k in TABLE6):
             layers = sorted((k[1] for k in TABLE6 if k[0] == bb), reverse=True)
             ax.plot(layers, [TABLE6[(bb, l)][2] for l in layers], "--", marker="s", alpha=0.6,
@@ -120,6 +134,7 @@ def plot_ph2_layers(records: list[dict], out_stem: Path) -> list[Path]:
 
 
 def gated_metrics(params) -> list:
+    """Per cell: the mean over the folds (measured as its protocol says) and the pooled balanced accuracy."""
     from .. import paths
     from ..io import read_json
     from .experiments import Metric
@@ -127,10 +142,16 @@ def gated_metrics(params) -> list:
     path = params.resolve_path(paths.PH2_SUMMARY)
     if not path.is_file():
         return []
-    return [Metric(f"ph2/{bb}/{layer}/{task}/{protocol}", v["mean"], "balanced_accuracy")
-            for bb, layers in read_json(path)["ph2_layers"].items() for layer, tasks in layers.items()
-            for task, protocols in tasks.items() for protocol, v in protocols.items()]
-
+    out = []
+    for bb, layers in read_json(path)["ph2_layers"].items():
+        for layer, tasks in layers.items():
+            for task, protocols in tasks.items():
+                for protocol, v in protocols.items():
+                    name = f"ph2/{bb}/{layer}/{task}/{protocol}"
+                    out.append(Metric(name, v["mean"], PROTOCOLS[protocol].kind))
+                    if "pooled_balanced_accuracy" in v:
+                        out.append(Metric(f"{name}/pooled", v["pooled_balanced_accuracy"], "pooled_balanced_accuracy"))
+    return out
 
 
 EXPERIMENTS.implement("ph2", gated_metrics)

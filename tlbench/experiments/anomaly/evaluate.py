@@ -7,7 +7,7 @@ import numpy as np
 from ... import paths
 from ...data.registry import SCENES
 from ...errors import TlbenchError
-from ...io import library_versions, load_features, load_meta, write_json
+from ...io import library_versions, load_features, load_meta, read_json, write_json
 from ...methods.registry import MEASURES
 from ...params import Params
 from ..stage import main
@@ -22,10 +22,6 @@ def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.n
     return X, np.load(d / "labels.npy"), np.load(d / "groups.npy"), meta
 
 
-def _subsample(X: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    return X if len(X) <= n else X[np.sort(rng.choice(len(X), n, replace=False))]
-
-
 def score_measures() -> list:
     """The measures computed from labels and scores: every registered one with an implementation."""
     from ...methods import eer  # noqa: F401 (implements the `eer` measure)
@@ -36,26 +32,33 @@ def score_measures() -> list:
 def fit_space(params: Params, space_name: str, Xs: np.ndarray, Xt_train: np.ndarray):
     from ...methods.spaces import Space
 
-    a, seed = params.model.anomaly, params.seed
+    a = params.model.anomaly
     tca = a.tca.model_dump(exclude={"max_samples_per_domain"})
-    space = Space(space_name, n_components=a.pca["n_components"], tca=tca, seed=seed)
-    if space_name != "tca":
-        return space.fit(Xs, Xt_train)
-    rng = np.random.default_rng([seed, len(space_name)])  # the kernel is n x n: at most `cap` frames per domain
-    cap = a.tca.max_samples_per_domain
-    return space.fit(_subsample(Xs, cap, rng), _subsample(Xt_train, cap, rng))
+    return Space(space_name, n_components=a.pca["n_components"], tca=tca, seed=params.seed,
+                 max_samples_per_domain=a.tca.max_samples_per_domain).fit(Xs, Xt_train)
+
+
+def detector_for(params: Params, space_name: str):
+    """The detector of the params; `gamma: shared` takes the space's width from the anomaly_gamma stage."""
+    from ...methods.detectors import Detector
+
+    settings = params.model.anomaly.detector.model_dump()
+    if settings["gamma"] == "shared":
+        path = params.resolve_path(paths.ANOMALY_GAMMA)
+        if not path.is_file():
+            raise TlbenchError(f"{path} not found: run the anomaly_gamma stage first (`dvc repro`)")
+        settings["gamma"] = read_json(path)["gamma"][space_name]
+    return Detector(random_state=params.seed, **settings)
 
 
 def evaluate_space(params: Params, space_name: str, data: dict, pair: str) -> tuple[dict, np.ndarray]:
-    """Measure values and the smoothed target scores of one space."""
-    from ...methods.detectors import Detector
+    """Measure values, the smoothed target scores and what the fit chose (gamma, TCA solver) for one space."""
     from ...methods.smoothing import smooth_scores
 
-    a = params.model.anomaly
     space = fit_space(params, space_name, data["Xs"], data["Xt_train"])
-    detector = Detector(random_state=params.seed, **a.detector.model_dump()).fit(space.transform(data["Xs"]))
-    scores = smooth_scores(detector.score(space.transform(data["Xt"])), data["groups"], a.smoothing)
-    values = {}
+    detector = detector_for(params, space_name).fit(space.transform(data["Xs"]))
+    scores = smooth_scores(detector.score(space.transform(data["Xt"])), data["groups"], params.model.anomaly.smoothing)
+    values = {"gamma": detector.gamma_, "tca_solver": getattr(space.model_, "solver_", None)}
     for measure in score_measures():
         try:
             values[measure.name] = round(float(measure.impl(data["yt"], scores)), 6)
@@ -93,7 +96,8 @@ def run(params: Params, source: str, target: str, progress: bool = True) -> None
     for space in params.model.anomaly.spaces:
         values, scores_out[space] = evaluate_space(params, space, data, f"{source} -> {target}")
         rows.append(row(params, source, target, space, values, scores_out[space], data))
-        print(f"{source} -> {target} {space}: " + ", ".join(f"{MEASURES.label(k)} {v:.2f}" for k, v in values.items()))
+        print(f"{source} -> {target} {space}: " + ", ".join(f"{MEASURES.label(m.name)} {values[m.name]:.2f}"
+                                                              for m in score_measures()))
     write_json(params.resolve_path(paths.ANOMALY_METRICS / f"{pair}.json"), {
         "rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
         "target_preprocessing": data["meta_t"]["preprocessing_text"]})

@@ -23,7 +23,7 @@ def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict)
     rows = []
     for col in COLUMNS:
         parts = [desc["global"]] + ([desc[col]] if col != "global" else [])
-        for n, acc in evaluate_column(parts, y, train, test, f.n_components, f.align, f.svm.C, seed).items():
+        for n, acc in evaluate_column(parts, y, train, test, f.n_components, f.align, f.svm.C).items():
             rows.append({"experiment": "fusion", "profile": params.profile, "column": col, "n_components": n,
                          "split_seed": seed, "n_train": len(train), "n_test": len(test), "accuracy": round(acc, 6),
                          "align": f.align, "pooling": f.pooling, "C": f.svm.C, "backbone": meta["backbone"],

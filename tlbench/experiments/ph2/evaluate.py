@@ -14,14 +14,16 @@ from ..stage import main
 
 def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray, clinical: np.ndarray) -> list[dict]:
     """One row per task, protocol and fold for one backbone layer."""
-    from ...methods.protocols import cross_validate, cv_splits, task_labels, variance_fraction
+    from ...methods.protocols import cross_validate, cv_splits, pooled_balanced_accuracy, task_labels, variance_fraction
 
     p, seed = params.model.ph2, params.seed
     var, rows = variance_fraction(X), []
     for task in p.tasks:
         y = task_labels(task, clinical)
         for protocol in p.protocols:
-            for s in cross_validate(X, y, cv_splits(protocol, y, p.n_folds, seed), p.svm.C, p.svm.standardize):
+            folds = cross_validate(X, y, cv_splits(protocol, y, p.n_folds, seed), p.svm.C, p.svm.standardize)
+            pooled = round(pooled_balanced_accuracy(y, folds), 6)
+            for s in folds:
                 rows.append({
                     "experiment": "ph2_layers", "profile": params.profile, "dataset": "PH2",
                     "backbone": name, "layer": layer["index"], "node": layer["node"],
@@ -30,21 +32,24 @@ def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray
                     "n_folds": p.n_folds, "fold": s.fold, "n_train": s.n_train, "n_test": s.n_test,
                     "classifier": p.classifier, "C": p.svm.C, "standardize": p.svm.standardize, "seed": seed,
                     "weights_id": meta["weights_id"], "precision": meta["precision"],
-                    "balanced_accuracy": round(s.balanced_accuracy, 6),
+                    "balanced_accuracy": round(s.balanced_accuracy, 6), "accuracy": round(s.accuracy, 6),
+                    "n_classes_in_fold": s.n_classes, "pooled_balanced_accuracy": pooled,
                 })
     return rows
 
 
 def summarise(rows: list[dict]) -> dict:
-    """{backbone: {layer: {task: {protocol: {mean, std}}}}} in %, population std over the folds."""
-    groups: dict[tuple, list[float]] = {}
+    """{backbone: {layer: {task: {protocol: {mean, std, pooled_balanced_accuracy}}}}} in %: the mean and
+    population std over the folds of the folds' balanced accuracies (for the paper protocol, accuracy)."""
+    groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["backbone"], str(r["layer"]), r["task"], r["protocol"]), []).append(r["balanced_accuracy"])
+        groups.setdefault((r["backbone"], str(r["layer"]), r["task"], r["protocol"]), []).append(r)
     summary: dict = {}
-    for (bb, layer, task, protocol), values in groups.items():
-        ba = np.array(values) * 100
+    for (bb, layer, task, protocol), folds in groups.items():
+        ba = np.array([f["balanced_accuracy"] for f in folds]) * 100
         summary.setdefault(bb, {}).setdefault(layer, {}).setdefault(task, {})[protocol] = {
-            "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=0)), 4)}
+            "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=0)), 4),
+            "pooled_balanced_accuracy": round(100 * folds[0]["pooled_balanced_accuracy"], 4)}
     return summary
 
 

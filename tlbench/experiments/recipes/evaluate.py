@@ -15,10 +15,11 @@ from ...params import Params
 from ..stage import main
 
 
-def svm_accuracy(Xtr, ytr, Xte, yte, n_pca: int | None, C: float, seed: int) -> float:
-    from sklearn.decomposition import PCA
+def svm_accuracy(Xtr, ytr, Xte, yte, n_pca: int | None, C: float) -> float:
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
+
+    from ...methods.pca import exact_pca
 
     scaler = StandardScaler().fit(Xtr)
     Xtr, Xte = scaler.transform(Xtr), scaler.transform(Xte)
@@ -26,7 +27,7 @@ def svm_accuracy(Xtr, ytr, Xte, yte, n_pca: int | None, C: float, seed: int) -> 
         if n_pca > min(Xtr.shape):
             raise TlbenchError(f"PCA({n_pca}) needs {n_pca} training images, the subsample has {len(Xtr)}: "
                                f"raise profiles.<profile>.recipes.fraction or lower recipes.pca")
-        pca = PCA(n_pca, random_state=seed).fit(Xtr)
+        pca = exact_pca(n_pca).fit(Xtr)
         Xtr, Xte = pca.transform(Xtr), pca.transform(Xte)
     return float((SVC(kernel="linear", C=C).fit(Xtr, ytr).predict(Xte) == yte).mean())
 
@@ -71,11 +72,11 @@ def feature_recipes(params: Params, F: dict, ytr, yte) -> list[dict]:
     results = [{"recipe": "FE1", "what": f"-2 features, {k}-NN, stratified {folds}-fold CV", "metric": "CV accuracy",
                 "mean": float(knn.mean()), "std": float(knn.std())},
                {"recipe": "FE2", "what": f"-2 features, PCA({r.pca}), linear SVM", "metric": "test accuracy",
-                "mean": svm_accuracy(F["train"]["global"], ytr, F["test"]["global"], yte, r.pca, r.svm.C, seed)}]
+                "mean": svm_accuracy(F["train"]["global"], ytr, F["test"]["global"], yte, r.pca, r.svm.C)}]
     for local, label in (("last", "last block"), ("early", "1st block")):
         parts = [align(F["train"][key], F["test"][key], "standardize") for key in ("global", local)]
         acc = svm_accuracy(np.hstack([p[0] for p in parts]), ytr, np.hstack([p[1] for p in parts]), yte,
-                           r.pca, r.svm.C, seed)
+                           r.pca, r.svm.C)
         results.append({"recipe": "FE3" + ("" if local == "last" else "b"), "metric": "test accuracy", "mean": acc,
                         "what": f"-2 + {label} ({r.pooling} pooled) fused, PCA({r.pca}), linear SVM"})
     return results
@@ -90,7 +91,7 @@ def autoencoder_recipe(params: Params, data: dict) -> tuple[dict, list[float]]:
     ae, losses = train_autoencoder(data["train"], r.autoencoder.model_dump(), params.seed)
     with torch.no_grad():
         codes = {s: ae.code(torch.from_numpy(data[s]).permute(0, 3, 1, 2).float() / 255).numpy() for s in ("train", "test")}
-    acc = svm_accuracy(codes["train"], data["ytr"], codes["test"], data["yte"], None, r.svm.C, params.seed)
+    acc = svm_accuracy(codes["train"], data["ytr"], codes["test"], data["yte"], None, r.svm.C)
     return ({"recipe": "Autoencoder", "metric": "test accuracy", "mean": acc,
              "what": f"conv AE codes (512), MSE, Adam, {r.autoencoder.epochs} epochs, linear SVM"}, losses)
 
