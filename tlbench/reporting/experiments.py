@@ -14,9 +14,12 @@ class Experiment(Entry):
 
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", [
     Experiment("anomaly", "Video anomaly detection across domains (seed Tables 1-5)",
-               tables=("anomaly_eer", "anomaly_cdfg_partial", "anomaly_cdfg_complete", "anomaly_seed_check")),
-    Experiment("ph2", "PH2 layer sweep (seed Table 6)", tables=("ph2_layers",)),
-    Experiment("fusion", "Fruits-360 -> Supermarket Produce fusion (seed Table 7)", tables=("fusion",)),
+               tables=("anomaly_eer", "anomaly_cdfg_partial", "anomaly_cdfg_complete", "anomaly_seed_check",
+                       "anomaly_transferability")),
+    Experiment("ph2", "PH2 layer sweep (seed Table 6)",
+               tables=("ph2_layers", "ph2_transferability", "ph2_transferability_summary")),
+    Experiment("fusion", "Fruits-360 -> Supermarket Produce fusion (seed Table 7)",
+               tables=("fusion", "fusion_transferability")),
     Experiment("recipes", "The seed's teaching recipes", tables=("recipes",)),
 ])
 

@@ -54,6 +54,31 @@ def render(rows: list[dict], context: dict) -> dict[str, str]:
                        protocol=caption, features="", note="Higher is better", label="tab:fusion")
 
 
+def render_transferability(summary: dict) -> dict[str, str]:
+    """Each column's mean accuracy over sizes and splits beside LogME and H-score of its fused descriptor,
+    and the rank correlation of each measure with that accuracy over the columns."""
+    from ..methods.rank import rank_correlation, signed
+    from ..methods.registry import MEASURES
+
+    transfer, accuracy = summary.get("transferability", {}), summary["fusion"]
+    if not transfer:
+        return {}
+    cols = [c for c in COLUMN_LABELS if c in transfer]
+    measures = [m for m in MEASURES if m in transfer[cols[0]]]
+    mean = {c: float(np.mean(list(accuracy[c].values()))) for c in cols}
+    rows = [[COLUMN_LABELS[c], f"{mean[c]:.2f}"] + [f"{transfer[c][m]:.4g}" for m in measures] for c in cols]
+    for m in measures:
+        score, acc = [transfer[c][m] for c in cols], [mean[c] for c in cols]
+        tau, rho = rank_correlation(score, acc)
+        rows.append([f"{MEASURES.label(m)} vs accuracy (n = {len(cols)})", "", f"tau {signed(tau)}, rho {signed(rho)}"]
+                    + [""] * (len(measures) - 1))
+    return render_pair("plain_table", rows=rows, header=["Features", "Accuracy (%)"] + [MEASURES.label(m) for m in measures],
+                       label="tab:fusion-transferability", align="lr" + "r" * len(measures),
+                       caption="Supermarket Produce: LogME and H-score of each Table 7 column's descriptor (aligned, "
+                               "before PCA), beside its accuracy averaged over PCA sizes and splits, and their rank "
+                               "correlation with it over the columns")
+
+
 def plot_accuracy(rows: list[dict], stem: Path) -> list[Path]:
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
@@ -95,8 +120,10 @@ def gated_metrics(params) -> list:
     out = []
     summary, history = params.resolve_path(paths.FUSION_SUMMARY), params.resolve_path(paths.FINETUNE_HISTORY)
     if summary.is_file():
-        out += [Metric(f"fusion/{col}/{n}", v, "accuracy")
-                for col, sizes in read_json(summary)["fusion"].items() for n, v in sizes.items()]
+        data = read_json(summary)
+        out += [Metric(f"fusion/{col}/{n}", v, "accuracy") for col, sizes in data["fusion"].items() for n, v in sizes.items()]
+        out += [Metric(f"fusion/{col}/{m}", v, m) for col, values in data.get("transferability", {}).items()
+                for m, v in values.items()]
     if history.is_file():
         out.append(Metric("finetune/val_accuracy", round(100 * read_jsonl(history)[-1]["val_accuracy"], 4), "accuracy"))
     return out

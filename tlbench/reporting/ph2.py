@@ -151,7 +151,72 @@ def gated_metrics(params) -> list:
                     out.append(Metric(name, v["mean"], PROTOCOLS[protocol].kind))
                     if "pooled_balanced_accuracy" in v:
                         out.append(Metric(f"{name}/pooled", v["pooled_balanced_accuracy"], "pooled_balanced_accuracy"))
-    return out
+    return out + transferability_metrics(read_json(path).get("transferability", {}))
+
+
+def transferability_metrics(transfer: dict) -> list:
+    from .experiments import Metric
+
+    return [Metric(f"ph2/{bb}/{layer}/{task}/{m}", v, m) for bb, layers in transfer.items()
+            for layer, tasks in layers.items() for task, values in tasks.items() for m, v in values.items()]
 
 
 EXPERIMENTS.implement("ph2", gated_metrics)
+
+
+def _measures_of(transfer: dict) -> list[str]:
+    layers = [v for k, v in transfer.items() if k != "source_model"]
+    return [m for m in MEASURES if layers and any(m in values for v in layers for values in v.values())]
+
+
+def transferability_tables(summary: dict) -> tuple[list[list[str]], list[list[str]]]:
+    """Per backbone, task and layer: the CV means beside LogME and H-score; and per measure and protocol
+    the rank correlation with the CV mean over the layers and whether both pick the same top layer."""
+    from ..methods.rank import rank_correlation, signed
+
+    values, summary_rows = [], []
+    for bb, transfer in summary.get("transferability", {}).items():
+        layers = [k for k in transfer if k != "source_model"]
+        for task in TASKS:
+            cells = {layer: summary["ph2_layers"][bb][layer].get(task) for layer in layers}
+            if not all(cells.values()):
+                continue
+            protocols = [p for p in PROTOCOLS if p in cells[layers[0]]]
+            leep = transfer.get("source_model", {}).get(task, {}).get("leep")
+            for layer in layers:
+                values.append([backbone_label(bb), TASKS[task].name, layer]
+                              + [f"{cells[layer][p]['mean']:.2f}" for p in protocols]
+                              + [f"{transfer[layer][task][m]:.4g}" for m in _measures_of(transfer)])
+            for m in _measures_of(transfer):
+                score = [transfer[layer][task][m] for layer in layers]
+                for p in protocols:
+                    cv = [cells[layer][p]["mean"] for layer in layers]
+                    same_top = layers[int(np.argmax(score))] == layers[int(np.argmax(cv))]
+                    tau, rho = rank_correlation(score, cv)
+                    summary_rows.append([backbone_label(bb), TASKS[task].name, MEASURES.label(m), PROTOCOLS[p].label,
+                                         str(len(layers)), signed(tau), signed(rho), "yes" if same_top else "no",
+                                         "" if leep is None else f"{leep:.3f}"])
+    return values, summary_rows
+
+
+def render_transferability(summary: dict) -> dict[str, dict[str, str]]:
+    values, correlations = transferability_tables(summary)
+    if not values:
+        return {}
+    transfer = next(iter(summary["transferability"].values()))
+    protocols = [p for p in PROTOCOLS if any(p in t for l in summary["ph2_layers"].values() for x in l.values()
+                                             for t in x.values())]
+    header = ["CNN", "Task", "Layer"] + [f"CV, {PROTOCOLS[p].label}" for p in protocols] + \
+        [MEASURES.label(m) for m in _measures_of(transfer)]
+    return {
+        "ph2_transferability": render_pair(
+            "plain_table", rows=values, header=header, label="tab:ph2-transferability", align="lll" + "r" * (len(header) - 3),
+            caption="PH2 layer sweep: layer-ranking measures computed on the features and labels alone (LogME, You et "
+                    "al. 2021; H-score, Bao et al. 2019; higher is better) beside the linear SVM's CV means (%)"),
+        "ph2_transferability_summary": render_pair(
+            "plain_table", rows=correlations, label="tab:ph2-transferability-summary", align="llllrrrcr",
+            header=["CNN", "Task", "Measure", "CV", "n", "Kendall tau", "Spearman rho", "Same top layer", "LEEP"],
+            caption="Do the measures rank the layers as cross-validation does? Rank correlation with the CV mean over "
+                    "the n layers, and whether the measure's best layer is the CV's; LEEP (Nguyen et al. 2020) scores "
+                    "the backbone's ImageNet head, once per backbone and task"),
+    }

@@ -22,11 +22,23 @@ def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.n
     return X, np.load(d / "labels.npy"), np.load(d / "groups.npy"), meta
 
 
-def score_measures() -> list:
-    """The measures computed from labels and scores: every registered one with an implementation."""
-    from ...methods import eer  # noqa: F401 (implements the `eer` measure)
+def measures(kind: str) -> list:
+    """Every registered measure of a kind with an implementation: "scores" (from labels and scores)
+    or "domain" (a gap between the source's and the target's training frames)."""
+    from ...methods import domain_gap, eer  # noqa: F401 (they implement eer, MMD, PAD, CORAL)
 
-    return [m for m in MEASURES.values() if m.kind == "scores" and m.impl is not None]
+    return [m for m in MEASURES.values() if m.kind == kind and m.impl is not None]
+
+
+def domain_gaps(params: Params, space, Xs: np.ndarray, Xt_train: np.ndarray) -> dict:
+    """Each domain measure on (at most anomaly.gap_samples of) both domains' training frames in the space."""
+    import zlib
+
+    from ...methods.spaces import subsample
+
+    rng, cap = np.random.default_rng([params.seed, zlib.crc32(b"domain gap")]), params.model.anomaly.gap_samples
+    Zs, Zt = space.transform(subsample(Xs, cap, rng)), space.transform(subsample(Xt_train, cap, rng))
+    return {m.name: float(f"{m.impl(Zs, Zt):.6g}") for m in measures("domain")}
 
 
 def fit_space(params: Params, space_name: str, Xs: np.ndarray, Xt_train: np.ndarray):
@@ -59,7 +71,8 @@ def evaluate_space(params: Params, space_name: str, data: dict, pair: str) -> tu
     detector = detector_for(params, space_name).fit(space.transform(data["Xs"]))
     scores = smooth_scores(detector.score(space.transform(data["Xt"])), data["groups"], params.model.anomaly.smoothing)
     values = {"gamma": detector.gamma_, "tca_solver": getattr(space.model_, "solver_", None)}
-    for measure in score_measures():
+    values |= domain_gaps(params, space, data["Xs"], data["Xt_train"])
+    for measure in measures("scores"):
         try:
             values[measure.name] = round(float(measure.impl(data["yt"], scores)), 6)
         except TlbenchError as exc:
@@ -97,7 +110,7 @@ def run(params: Params, source: str, target: str, progress: bool = True) -> None
         values, scores_out[space] = evaluate_space(params, space, data, f"{source} -> {target}")
         rows.append(row(params, source, target, space, values, scores_out[space], data))
         print(f"{source} -> {target} {space}: " + ", ".join(f"{MEASURES.label(m.name)} {values[m.name]:.2f}"
-                                                              for m in score_measures()))
+                                                              for m in measures("scores")))
     write_json(params.resolve_path(paths.ANOMALY_METRICS / f"{pair}.json"), {
         "rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
         "target_preprocessing": data["meta_t"]["preprocessing_text"]})

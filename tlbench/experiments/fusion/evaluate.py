@@ -40,6 +40,22 @@ def summary(rows: list[dict]) -> dict:
                   for n in sizes} for col in COLUMNS}
 
 
+def column_measures(desc: dict, y: np.ndarray, how: str) -> dict:
+    """{column: {measure: value}}: the layer-ranking measures (LogME, H-score) of each column's fused
+    descriptor, each part aligned over all images, before PCA and before any classifier."""
+    from ...methods import layer_ranking  # noqa: F401 (implements them)
+    from ...methods.fusion import align
+    from ...methods.registry import MEASURES
+
+    chosen = [m for m in MEASURES.values() if m.kind == "layer" and m.impl is not None]
+    out = {}
+    for col in COLUMNS:
+        parts = [align(d, d[:1], how)[0] for d in [desc["global"]] + ([desc[col]] if col != "global" else [])]
+        fused = np.hstack(parts)
+        out[col] = {m.name: float(f"{m.impl(fused, y):.6g}") for m in chosen}
+    return out
+
+
 def run(params: Params, progress: bool = True) -> None:
     d = params.resolve_path(paths.FUSION_FEATURES / "supermarket")
     meta = load_meta(d)
@@ -47,8 +63,9 @@ def run(params: Params, progress: bool = True) -> None:
     desc = {col: np.asarray(load_features(d, node), dtype=np.float64) for col, node in meta["columns"].items()}
     rows = [r for seed in params.model.fusion.seeds for r in split_rows(params, desc, y, seed, meta)]
     write_jsonl(params.resolve_path(paths.FUSION_RESULTS), rows)
-    write_json(params.resolve_path(paths.FUSION_SUMMARY), {"fusion": summary(rows), "versions": library_versions(),
-                                                           "preprocessing": meta["preprocessing_text"]})
+    write_json(params.resolve_path(paths.FUSION_SUMMARY), {
+        "fusion": summary(rows), "transferability": column_measures(desc, y, params.model.fusion.align),
+        "versions": library_versions(), "preprocessing": meta["preprocessing_text"]})
 
 
 if __name__ == "__main__":

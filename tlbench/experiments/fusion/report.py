@@ -17,6 +17,9 @@ def run(params: Params, progress: bool = True) -> None:
                "preprocessing": read_json(params.resolve_path(paths.FUSION_SUMMARY))["preprocessing"]}
     for path in write_pair(params.resolve_path(paths.tables("fusion")), "fusion", fusion.render(rows, context)):
         print(f"wrote {path}")
+    transfer = fusion.render_transferability(read_json(params.resolve_path(paths.FUSION_SUMMARY)))
+    for path in write_pair(params.resolve_path(paths.tables("fusion")), "fusion_transferability", transfer) if transfer else []:
+        print(f"wrote {path}")
     figures = params.resolve_path(paths.figures("fusion"))
     fusion.plot_accuracy(rows, figures / "fusion_accuracy")
     fusion.plot_history(read_jsonl(params.resolve_path(paths.FINETUNE_HISTORY)), figures / "finetune_curves")

@@ -7,7 +7,7 @@ import numpy as np
 from ... import paths
 from ...errors import TlbenchError
 from ...io import library_versions, load_features, load_meta, read_json, write_json, write_jsonl
-from ...methods.registry import TASKS
+from ...methods.registry import MEASURES, TASKS
 from ...params import Params
 from ..stage import main
 
@@ -53,6 +53,34 @@ def summarise(rows: list[dict]) -> dict:
     return summary
 
 
+def layer_measures(params: Params, X: np.ndarray, clinical: np.ndarray) -> dict:
+    """{task: {measure: value}} for every registered layer-ranking measure (LogME, H-score)."""
+    from ...methods import layer_ranking  # noqa: F401 (implements them)
+    from ...methods.protocols import task_labels
+
+    chosen = [m for m in MEASURES.values() if m.kind == "layer" and m.impl is not None]
+    return {task: {m.name: float(f"{m.impl(X, task_labels(task, clinical)):.6g}") for m in chosen}
+            for task in params.model.ph2.tasks}
+
+
+def source_model_measures(params: Params, logits: np.ndarray, clinical: np.ndarray) -> dict:
+    """{task: {measure: value}} from the backbone's ImageNet probabilities (LEEP): one per backbone."""
+    from ...methods import layer_ranking  # noqa: F401 (implements them)
+    from ...methods.protocols import task_labels
+
+    z = logits - logits.max(axis=1, keepdims=True)
+    theta = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    chosen = [m for m in MEASURES.values() if m.kind == "source_model" and m.impl is not None]
+    return {task: {m.name: float(f"{m.impl(theta, task_labels(task, clinical)):.6g}") for m in chosen}
+            for task in params.model.ph2.tasks}
+
+
+def swept(params: Params, meta: dict) -> list[dict]:
+    """The layers of the sweep (the ImageNet head, -1, is extracted for LEEP only unless asked for)."""
+    wanted = {str(k) for k in params.model.ph2.layers}
+    return [l for l in meta["layers"] if str(l["index"]) in wanted or l["node"] in wanted]
+
+
 def run(params: Params, progress: bool = True) -> None:
     from tqdm import tqdm
 
@@ -61,14 +89,19 @@ def run(params: Params, progress: bool = True) -> None:
         raise TlbenchError(f"{features / 'index.json'} not found: run the ph2_extract stage first (`dvc repro`)")
     clinical = np.array(read_json(features / "index.json")["clinical_diagnosis"])
     backbones = params.settings.ph2_backbones
-    jobs = [(name, layer) for name in backbones for layer in load_meta(features / name)["layers"]]
-    rows = []
+    jobs = [(name, layer) for name in backbones for layer in swept(params, load_meta(features / name))]
+    rows, transfer = [], {}
     for name, layer in tqdm(jobs, desc="ph2 evaluate", unit="layer", disable=not progress or None):
         X = np.asarray(load_features(features / name, layer["node"]), dtype=np.float32)
         rows += layer_rows(params, name, layer, load_meta(features / name), X, clinical)
+        transfer.setdefault(name, {})[str(layer["index"])] = layer_measures(params, X, clinical)
+    for name in backbones:
+        head = next(l["node"] for l in load_meta(features / name)["layers"] if l["index"] == -1)
+        logits = np.asarray(load_features(features / name, head), dtype=np.float64)
+        transfer[name]["source_model"] = source_model_measures(params, logits, clinical)
     write_jsonl(params.resolve_path(paths.PH2_FOLDS), rows)
     write_json(params.resolve_path(paths.PH2_SUMMARY), {
-        "ph2_layers": summarise(rows),
+        "ph2_layers": summarise(rows), "transferability": transfer,
         "provenance": {"profile": params.profile, "seed": params.seed, "versions": library_versions(),
                        "preprocessing": {name: load_meta(features / name)["preprocessing_text"] for name in backbones},
                        "tasks": {t: TASKS[t].label for t in params.model.ph2.tasks}},

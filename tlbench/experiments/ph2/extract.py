@@ -27,7 +27,8 @@ def run(params: Params, progress: bool = True) -> str:
         write_json(tmp / "index.json", {"dataset": "PH2", "profile": params.profile, "ids": ds.ids,
                                         "clinical_diagnosis": ds.labels.tolist()})
         for name in backbones:
-            result = extract_features(ds.image_paths, name, params.model.ph2.layers, tmp / name, progress=progress,
+            layers = list(dict.fromkeys([*params.model.ph2.layers, -1]))  # -1: the ImageNet head, for LEEP
+            result = extract_features(ds.image_paths, name, layers, tmp / name, progress=progress,
                                       **vars(EngineOptions.from_params(cfg, name)))
             timing[name] = {"images": result.n_images, "seconds": round(result.seconds, 3),
                             "images_per_second": round(result.images_per_second, 2)}

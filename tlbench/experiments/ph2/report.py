@@ -22,6 +22,9 @@ def run(params: Params, progress: bool = True) -> None:
     tex, md = ph2.render_ph2_tables(rows, context)
     for path in write_pair(params.resolve_path(paths.tables("ph2")), "ph2_layers", {"tex": tex, "md": md}):
         print(f"wrote {path}")
+    for stem, texts in ph2.render_transferability(read_json(summary)).items():
+        for path in write_pair(params.resolve_path(paths.tables("ph2")), stem, texts):
+            print(f"wrote {path}")
     ph2.plot_ph2_layers(rows, params.resolve_path(paths.figures("ph2")) / "ph2_layers")
 
 

@@ -1,0 +1,114 @@
+"""Transferability measures that rank layers (or fused descriptors) from features and labels alone,
+before any classifier is trained: LogME (You et al. 2021), H-score (Bao et al. 2019) and LEEP
+(Nguyen et al. 2020, from the backbone's ImageNet head). Higher is better for all three."""
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import MEASURES
+
+EPS = 1e-5
+
+
+def _svd_gram(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sigma, U): F F' = U diag(sigma) U', computed in the smaller of n and d."""
+    G = F @ F.T
+    sigma, U = np.linalg.eigh(G)
+    return np.clip(sigma, 0, None), U
+
+
+def log_evidence(F: np.ndarray, y: np.ndarray, alpha: float, beta: float) -> float:
+    """log p(y | F, alpha, beta) / n for the Bayesian linear model y = F w + e, w ~ N(0, I/alpha),
+    e ~ N(0, 1/beta): the quantity LogME maximises (exact, through F F')."""
+    n, d = F.shape
+    sigma, U = _svd_gram(F)
+    z = U.T @ y  # y in the eigenbasis of F F'
+    # y ~ N(0, F F'/alpha + I/beta): covariance eigenvalues sigma/alpha + 1/beta
+    cov = sigma / alpha + 1 / beta
+    return float(-0.5 * (n * np.log(2 * np.pi) + np.log(cov).sum() + (z * z / cov).sum()) / n)
+
+
+def logme_class(F: np.ndarray, y: np.ndarray, iterations: int = 100, tol: float = 1e-5) -> float:
+    """One class's LogME: the fixed-point iteration of You et al. (2021, Algorithm 2) on alpha and beta."""
+    n = len(F)
+    sigma, U = _svd_gram(F)
+    z2 = (U.T @ y) ** 2
+    alpha, beta = 1.0, 1.0
+    for _ in range(iterations):
+        t = alpha / beta
+        gamma = float((sigma / (sigma + t)).sum())
+        m2 = float((sigma * z2 / (sigma + t) ** 2).sum())  # |m|^2
+        res2 = float((z2 * (t / (sigma + t)) ** 2).sum()) + max(float(y @ y - z2.sum()), 0.0)  # |F m - y|^2
+        # as the authors' code: a small epsilon keeps features that fit the labels exactly (d >= n) finite
+        alpha_new, beta_new = gamma / (m2 + EPS), max(n - gamma, EPS) / (res2 + EPS)
+        done = abs(alpha_new / beta_new - t) / t < tol
+        alpha, beta = alpha_new, beta_new
+        if done:
+            break
+    return log_evidence(F, y, alpha, beta)
+
+
+def logme(F: np.ndarray, y: np.ndarray) -> float:
+    """LogME: the mean over classes of the maximised log evidence per sample of the one-hot target."""
+    F = np.asarray(F, np.float64)
+    return float(np.mean([logme_class(F, (y == c).astype(np.float64)) for c in np.unique(y)]))
+
+
+def h_score(F: np.ndarray, y: np.ndarray) -> float:
+    """tr(cov(f)^+ cov(E[f | y])) (Bao et al. 2019), with the pseudo-inverse taken in the span of the
+    centred features, so that it stays exact and cheap when there are more features than images."""
+    F = np.asarray(F, np.float64)
+    F = F - F.mean(0)
+    U, S, _ = np.linalg.svd(F, full_matrices=False)
+    keep = S > S[0] * max(F.shape) * np.finfo(np.float64).eps
+    Z = U[:, keep] * S[keep]  # the same features in an orthonormal basis of their span
+    cov = Z.T @ Z / len(Z)
+    means = np.stack([Z[y == c].mean(0) for c in np.unique(y)])
+    weights = np.array([np.mean(y == c) for c in np.unique(y)])
+    between = (means * weights[:, None]).T @ means
+    return float(np.trace(np.linalg.pinv(cov, hermitian=True) @ between))
+
+
+def ledoit_wolf_shrinkage(F: np.ndarray) -> float:
+    """The Ledoit-Wolf (2004) shrinkage intensity of the centred features' covariance towards a scaled
+    identity, computed from the n x n Gram matrix (the d x d covariance is never formed)."""
+    n, d = F.shape
+    G = F @ F.T
+    s2 = float((G * G).sum()) / n**2  # ||S||_F^2, S = F'F / n
+    m = float(np.trace(G)) / (n * d)  # tr(S) / d
+    dist = s2 / d - m * m  # ||S - m I||^2 / d
+    spread = (np.diag(G) ** 2 - 2 * (G * G).sum(1) / n + s2).sum() / (n**2 * d)  # mean ||x x' - S||^2 / n / d
+    return float(min(spread, dist) / dist) if dist > 0 else 1.0
+
+
+def h_score_shrinkage(F: np.ndarray, y: np.ndarray) -> float:
+    """H-score with the Ledoit-Wolf covariance (Ibrahim, Ponomareva and Mazumder, ICLR 2023): the plain
+    H-score saturates at (classes - 1) once the features outnumber the images."""
+    F = np.asarray(F, np.float64)
+    F = F - F.mean(0)
+    n, d = F.shape
+    alpha = ledoit_wolf_shrinkage(F)
+    U, S, _ = np.linalg.svd(F, full_matrices=False)
+    Z = U * S  # the features in an orthonormal basis of their span (the class means lie in it)
+    cov = (1 - alpha) * Z.T @ Z / n + alpha * float((S**2).sum()) / (n * d) * np.eye(len(S))
+    means = np.stack([Z[y == c].mean(0) for c in np.unique(y)])
+    weights = np.array([np.mean(y == c) for c in np.unique(y)])
+    return float(np.trace(np.linalg.solve(cov, (means * weights[:, None]).T @ means)))
+
+
+def leep(probabilities: np.ndarray, y: np.ndarray) -> float:
+    """LEEP: the mean log-likelihood of the labels under the empirical conditional P(y | z) of the source
+    classes z, from the source model's probabilities theta(x) (rows summing to 1)."""
+    theta = np.asarray(probabilities, np.float64)
+    classes = np.unique(y)
+    joint = np.stack([theta[y == c].sum(0) for c in classes]) / len(y)  # P(y, z)
+    conditional = joint / joint.sum(0, keepdims=True).clip(1e-300)  # P(y | z)
+    eep = theta @ conditional.T  # sum_z P(y | z) theta_z, per image and class
+    index = np.searchsorted(classes, y)
+    return float(np.mean(np.log(eep[np.arange(len(y)), index])))
+
+
+MEASURES.implement("logme", logme)
+MEASURES.implement("h_score", h_score)
+MEASURES.implement("h_score_lw", h_score_shrinkage)
+MEASURES.implement("leep", leep)
