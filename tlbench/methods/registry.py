@@ -54,8 +54,8 @@ MEASURES: Registry[Entry] = Registry("measure", [
     Entry("pooled_balanced_accuracy", "pooled balanced accuracy (%)", "balanced accuracy of all out-of-fold "
           "predictions together", direction="higher", kind="accuracy"),
     Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
-    Entry("mmd2_linear", "MMD$^2$ (linear)", "unbiased MMD^2, linear kernel", direction="lower", kind="domain"),
-    Entry("mmd2_rbf", "MMD$^2$ (RBF)", "unbiased MMD^2, RBF kernel, median-heuristic width", direction="lower",
+    Entry("mmd2_linear", "MMD² (linear)", "unbiased MMD^2, linear kernel", direction="lower", kind="domain"),
+    Entry("mmd2_rbf", "MMD² (RBF)", "unbiased MMD^2, RBF kernel, median-heuristic width", direction="lower",
           kind="domain"),
     Entry("pad", "proxy A-distance", "2 (1 - 2 err) of a linear source-vs-target classifier, 5-fold CV",
           direction="lower", kind="domain"),
