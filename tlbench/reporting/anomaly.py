@@ -62,11 +62,17 @@ def pair_order(scenes: list[str]) -> list[tuple[str, str]]:
     return [(s, t) for t in scenes for s in [t] + [x for x in scenes if x != t]]
 
 
+def _fmt_gap(x) -> str:
+    """Domain gaps span orders of magnitude between spaces: three significant digits."""
+    return "" if x is None else f"{x:.3g}"
+
+
 def measure_table(rows: list[dict], scenes: list[str], spaces: list[str], measure: str) -> list[list[str]]:
     value = {(r["source"], r["target"], r["space"]): r[measure] for r in rows}
     published = PUBLISHED.get(measure, {})
+    fmt = _fmt_gap if MEASURES[measure].kind == "domain" else _fmt
     return [[label(s), label(t)] + [c for sp in spaces for c in
-            (_fmt(value[(s, t, sp)]), _fmt(_published(published, sp, (s, t))))]
+            (fmt(value[(s, t, sp)]), _fmt(_published(published, sp, (s, t))))]
             for s, t in pair_order(scenes)]
 
 
