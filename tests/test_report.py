@@ -45,6 +45,7 @@ def test_rows_aggregate_folds_and_put_the_seed_beside_ours(records):
 
 def test_latex_specials_are_escaped():
     assert latex_escape("MMD² ± 1") == r"MMD\textsuperscript{2} $\pm$ 1"
+    assert latex_escape("|EER(A->A)|") == r"\textbar{}EER(A-\textgreater{}A)\textbar{}"  # not ¿ and — in T1/OT1
     assert latex_escape("a_b & 50% #1 {x} ~ ^ \\") == r"a\_b \& 50\% \#1 \{x\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
 
 

@@ -10,12 +10,12 @@ from ..io import atomic_write_text
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 
-_LATEX_SPECIALS = {"²": r"\textsuperscript{2}", "±": r"$\pm$", "–": "--", "→": r"$\rightarrow$", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+_LATEX_SPECIALS = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "²": r"\textsuperscript{2}", "±": r"$\pm$", "–": "--", "→": r"$\rightarrow$", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
 
 
 def latex_escape(value) -> str:
-    return re.sub(r"[²±–→&%$#_{}~^\\]", lambda m: _LATEX_SPECIALS[m.group()], str(value))
+    return re.sub(r"[<>|²±–→&%$#_{}~^\\]", lambda m: _LATEX_SPECIALS[m.group()], str(value))
 
 
 def markdown_escape(value) -> str:
