@@ -5,6 +5,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .batching import batches
+
 
 class ConvAutoencoder(nn.Module):
     """The seed's AE for 32x32 inputs: Conv(8, stride 2) -> Conv(8) -> max-pool -> flattened code
@@ -22,11 +24,6 @@ class ConvAutoencoder(nn.Module):
 
     def code(self, x):
         return self.encoder(x).flatten(1)
-
-
-def batches(n: int, batch: int, rng: np.random.Generator):
-    order = rng.permutation(n)
-    return [order[i:i + batch] for i in range(0, n, batch)]
 
 
 def train_autoencoder(train: np.ndarray, cfg: dict, seed: int) -> tuple[ConvAutoencoder, list[float]]:

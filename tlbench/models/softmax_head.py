@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .autoencoder import batches
+from .batching import batches
 
 
 def train_softmax_head(Xtr, ytr, Xte, yte, n_classes: int, cfg: dict, seed: int) -> list[dict]:
