@@ -54,7 +54,7 @@ def finetune_epoch(root: Path, precision: str) -> dict:
     cfg = {"backbone": "efficientnet_lite0", "train": "all", "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
            "weight_decay": 0.0, "schedule": "cosine", "batch_size": 16, "augment": True, "num_workers": 2, "epochs": 1,
            "seed": 0, "source_name": "Fruits-360 twin", "device": "cuda", "precision": precision}
-    history = finetune(ds.train.samples, ds.test.samples, ds.train.classes, cfg, root / f"ft_{precision}.pt",
+    history, _ = finetune(ds.train.samples, ds.test.samples, ds.train.classes, cfg, root / f"ft_{precision}.pt",
                        root / f"work_{precision}.pt", progress=False)
     state = torch.load(root / f"ft_{precision}.pt", map_location="cpu", weights_only=False)
     return {"history": history, "recorded_precision": state["precision"]}

@@ -1,7 +1,7 @@
 """PCA as the fusion stage uses it, and table rendering."""
 import numpy as np
 
-from tests.test_anomaly_report import SCENES, fixture_rows
+from tests.test_anomaly_report import CONTEXT, SCENES, fixture_rows
 from tlbench.reporting.anomaly import render
 
 
@@ -14,5 +14,5 @@ def test_pca_256_of_fused_descriptors(benchmark):
 
 def test_render_anomaly_tables(benchmark):
     rows = fixture_rows()
-    out = benchmark(render, rows, SCENES, ["raw", "pca", "tca"], {"profile": "paper", "commit": "x", "preprocessing": ""})
-    assert len(out) == 7
+    tables, extra = benchmark(render, rows, SCENES, ["raw", "pca", "tca"], CONTEXT)
+    assert len(tables) == 3 and len(extra) == 1

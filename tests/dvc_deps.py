@@ -1,5 +1,5 @@
 """The code a DVC stage runs: the tlbench modules its entry module imports, transitively (imports
-inside functions included), and the templates they name. `python -m tests.dvc_deps` prints them per
+inside functions included), and the templates they name. `python -m tests.dvc_deps [--write]` prints them per
 stage of dvc.yaml; tests/test_dvc.py checks that dvc.yaml lists exactly these."""
 from __future__ import annotations
 
@@ -87,6 +87,27 @@ def stage_entries(dvc_yaml: Path = REPO / "dvc.yaml") -> dict[str, tuple[str, li
     return out
 
 
+def write_code_deps(dvc_yaml: Path) -> None:
+    """Rewrite each stage's tlbench/ deps in dvc.yaml to the computed ones, other lines untouched."""
+    entries, out, stage, pending = stage_entries(dvc_yaml), [], None, None
+    for line in dvc_yaml.read_text().splitlines():
+        head = re.match(r"^  (\w+):$", line)
+        if head:
+            stage = head.group(1)
+        dep = re.match(r"^(\s+)- (tlbench/\S+)$", line)
+        if dep and stage in entries:
+            if pending != stage:  # the first code dep of the stage: put them all here
+                out += [f"{dep.group(1)}- {d}" for d in sorted(code_deps(entries[stage][0]))]
+                pending = stage
+            continue
+        out.append(line)
+    dvc_yaml.write_text("\n".join(out) + "\n")
+
+
 if __name__ == "__main__":
-    for stage, (entry, _) in stage_entries(Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "dvc.yaml").items():
+    args = [a for a in sys.argv[1:] if a != "--write"]
+    target = Path(args[0]) if args else REPO / "dvc.yaml"
+    if "--write" in sys.argv:
+        write_code_deps(target)
+    for stage, (entry, _) in stage_entries(target).items():
         print(f"{stage}:", *sorted(code_deps(entry)), sep="\n  - ")

@@ -51,7 +51,7 @@ def test_closure_follows_imports_inside_functions():
     deps = code_deps("tlbench.experiments.ph2.extract")
     assert "tlbench/models/extract.py" in deps  # imported inside run()
     assert "tlbench/reporting/ph2.py" not in deps and "tlbench/methods/protocols.py" not in deps
-    assert {"tlbench/templates/space_table.tex.j2", "tlbench/templates/space_table.md.j2"} <= \
+    assert {"tlbench/templates/table.tex.j2", "tlbench/templates/table.md.j2"} <= \
         code_deps("tlbench.experiments.anomaly.report")
 
 
@@ -62,8 +62,11 @@ def declared_paths() -> set[str]:
         values |= {paths.tables(experiment).as_posix(), paths.figures(experiment).as_posix()}
     pair = paths.anomaly_pair("${item.source}", "${item.target}")
     values |= {f"{paths.ANOMALY_FEATURES.as_posix()}/{x}" for x in ("${key}", "${item.source}", "${item.target}")}
-    values |= {f"{paths.ANOMALY_SCORES.as_posix()}/{pair}.npz", f"{paths.ANOMALY_METRICS.as_posix()}/{pair}.json"}
-    values |= {f"{paths.TABLES.as_posix()}/timings.{k}" for k in ("tex", "md")}
+    values |= {f"{paths.ANOMALY_SCORES.as_posix()}/{pair}.npz", f"{paths.ANOMALY_RECORDS.as_posix()}/{pair}.json"}
+    for experiment in ("ph2", "anomaly", "fusion", "recipes"):
+        values |= {paths.metrics(experiment).as_posix(), paths.provenance(experiment).as_posix(),
+                   paths.plots(experiment).as_posix()}
+    values |= {f"{paths.plots('fusion').as_posix()}/accuracy.csv"}
     return values
 
 
@@ -83,7 +86,8 @@ def test_stage_paths_are_the_ones_tlbench_declares():
         assert data <= declared, f"{stage}: {data - declared} not in tlbench/paths.py"
     used_anywhere = set().union(*stage_paths().values())
     internal = {paths.DATA, paths.FEATURES, paths.REPORTS, paths.METRICS, paths.TABLES, paths.FIGURES, paths.DOWNLOADS,
-                paths.FINETUNE_WORK, paths.TIMINGS, paths.ANOMALY_FEATURES, paths.ANOMALY_SCORES}
+                paths.FINETUNE_WORK, paths.TIMINGS, paths.ANOMALY_FEATURES, paths.ANOMALY_SCORES, paths.RECORDS,
+                paths.PROVENANCE, paths.PLOTS, paths.PH2_TIMING, paths.RECIPES_TIMING}
     unused = {p.as_posix() for p in vars(paths).values() if isinstance(p, PurePath)} - used_anywhere - \
         {p.as_posix() for p in internal}
     assert unused == set(), f"paths.py declares paths no stage names: {unused}"

@@ -63,4 +63,4 @@ def test_a_registered_measure_reaches_the_tables_and_the_gate(tmp_path, auc_meas
     assert len(auc) == 4 * 3 and all(MEASURES[m.measure].direction == "higher" for m in auc.values())
     in_domain = metrics["anomaly/ped2->ped2/raw/auc"].value
     assert in_domain > 90  # anomalies are 3 sigma off: a measure that works sees it
-    assert "anomaly/ped2->ped2/raw" in metrics  # the EER keeps its name
+    assert "anomaly/ped2->ped2/raw/eer" in metrics and "anomaly/ped2->train/raw/g_part" in metrics

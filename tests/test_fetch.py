@@ -140,5 +140,8 @@ def test_fetch_command_puts_the_dataset_at_the_profile_root(served, tmp_path, mo
     archive = Archive(server.url, "Demo_Dataset.v1", "{root}", sha256=hashlib.sha256(payload).hexdigest())
     root = catalog.fetch(params, "ucsd", progress=False, archives=(archive,))
     assert root == tmp_path / "data/paper/UCSD_Anomaly_Dataset.v1p2" and (root / "Train" / "000.txt").is_file()
+    record = catalog.source_record(root)  # what the provenance of the results names
+    assert record == {"url": server.url, "file": archive.filename, "sha256": hashlib.sha256(payload).hexdigest(),
+                      "pinned": True}
     with pytest.raises(TlbenchError, match="cannot be fetched automatically: download it by hand"):
         catalog.fetch(params, "ph2", progress=False)

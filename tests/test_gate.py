@@ -49,12 +49,36 @@ def test_check_command_exit_codes(tmp_path, capsys):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     metrics = tmp_path / "reports/metrics"
     metrics.mkdir(parents=True)
-    summary = {"ph2_layers": {"lite": {"-2": {"three_class": {"paper": {"mean": 90.0, "std": 1.0}}}}}}
-    (metrics / "ph2_summary.json").write_text(json.dumps(summary))
+    values = {"ph2/lite/-2/three_class/paper/accuracy": 90.0, "ph2/lite/-2/three_class/paper/std": 1.0}
+    (metrics / "ph2.json").write_text(json.dumps(values))
     p = ["--params", str(tmp_path / "params.yaml"), "check"]
     assert main(p) == 2 and "create it deliberately with `tlbench check --update`" in capsys.readouterr().err
     assert main(p + ["--update"]) == 0
-    assert main(p) == 0 and "All 1 metrics equal the baseline" in capsys.readouterr().out
-    summary["ph2_layers"]["lite"]["-2"]["three_class"]["paper"]["mean"] = 85.0
-    (metrics / "ph2_summary.json").write_text(json.dumps(summary))
+    assert main(p) == 0 and "All 2 metrics equal the baseline" in capsys.readouterr().out
+    values["ph2/lite/-2/three_class/paper/accuracy"] = 85.0
+    (metrics / "ph2.json").write_text(json.dumps(values))
     assert main(p) == 1 and "**regression**" in capsys.readouterr().out
+
+
+def test_metric_names_end_in_their_measure():
+    from tlbench.reporting.outputs import measure_of
+
+    assert measure_of("anomaly/ped1->ped2/raw/eer") == "eer"
+    assert measure_of("ph2/resnet50/-2/three_class/paper/accuracy") == "accuracy"
+    with pytest.raises(TlbenchError, match="does not end in a registered measure"):
+        measure_of("ph2/resnet50/-2/three_class/paper/mean")
+
+
+def test_committed_metrics_files_are_flat_numbers_and_declared_in_dvc_yaml():
+    """What `dvc metrics show` lists is what `tlbench check` gates: one flat file of numbers per experiment."""
+    from tlbench import paths
+    from tlbench.reporting.experiments import EXPERIMENTS
+    from tlbench.reporting.outputs import measure_of
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    declared = {next(iter(m)) if isinstance(m, dict) else m for s in stages.values() for m in s.get("metrics", [])}
+    assert declared == {paths.metrics(name).as_posix() for name in EXPERIMENTS}
+    for path in declared:
+        values = json.loads((REPO / path).read_text())
+        assert values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()), path
+        assert all(measure_of(k) for k in values)

@@ -1,12 +1,13 @@
 """The PH2 stages end to end through the command line, on a tiny demo configuration."""
 
+import numpy as np
 import pytest
 import yaml
 
 from tests.conftest import REPO
 from tlbench.data.registry import SCENES
 from tlbench.cli import main
-from tlbench.io import read_json, read_jsonl
+from tlbench.io import read_csv, read_json, read_jsonl
 
 
 def write_params(tmp_path, **changes):
@@ -66,19 +67,21 @@ def demo_run(tmp_path_factory):
 
 def test_stages_write_features_metrics_tables_and_figures(demo_run):
     tmp, _ = demo_run
-    rows = read_jsonl(tmp / "reports/metrics/ph2_folds.jsonl")
+    rows = read_jsonl(tmp / "reports/records/ph2_folds.jsonl")
     assert len(rows) == 2 * 2 * 2 * 4  # layers x tasks x protocols x folds
     assert {r["node"] for r in rows} == {"global_pool.flatten", "blocks.6"}
     assert all(0 <= r["balanced_accuracy"] <= 1 for r in rows)
-    summary = read_json(tmp / "reports/metrics/ph2_summary.json")
+    summary = read_json(tmp / "reports/records/ph2_summary.json")
     assert set(summary["ph2_layers"]["efficientnet_lite0"]) == {"-2", "-5"}
     assert summary["provenance"]["seed"] == 0 and summary["provenance"]["versions"]["torch"]
-    md = (tmp / "reports/tables/ph2/ph2_layers.md").read_text()
-    tex = (tmp / "reports/tables/ph2/ph2_layers.tex").read_text()
-    assert "EfficientNet-Lite0" in md and "ResNet50" in md  # ours beside the seed's
-    assert tex.count(r"\begin{table}") == 2 and "synthetic PH2 twin" in tex
+    md = (tmp / "reports/tables/ph2/ph2_layers_three_class.md").read_text()
+    tex = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest.tex").read_text()
+    assert "EfficientNet-Lite0" in md and "ResNet50" in md  # ours beside the published
+    assert tex.count(r"\begin{table*}") == 1 and "Synthetic demo data" in tex
+    metrics = read_json(tmp / "reports/metrics/ph2.json")
+    assert metrics["ph2/efficientnet_lite0/-2/three_class/paper/accuracy"] == summary["ph2_layers"]["efficientnet_lite0"]["-2"]["three_class"]["paper"]["mean"]
     assert (tmp / "reports/figures/ph2/ph2_layers.png").stat().st_size > 1000
-    assert read_json(tmp / "reports/metrics/ph2_timing.json")["ph2_extract"]["efficientnet_lite0"]["images"] == 24
+    assert read_json(tmp / "reports/timings/ph2_extract_rates.json")["ph2_extract"]["efficientnet_lite0"]["images"] == 24
     assert not list(tmp.rglob(".tlbench-tmp-*"))
 
 
@@ -105,16 +108,17 @@ def test_two_runs_give_identical_metrics(demo_run):
     from tlbench.reporting.gate import collect
 
     tmp, params = demo_run
-    before_folds = (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes()
+    before_folds = (tmp / "reports/records/ph2_folds.jsonl").read_bytes()
     before = collect(Params.load(params))
-    assert {name.split("/")[0] for name in before} == {"ph2", "anomaly", "fusion", "recipes", "finetune"}
+    assert {name.split("/")[0] for name in before} == {"ph2", "anomaly", "fusion", "recipes"}
     run(params, "demo-data", "ph2-extract", "ph2-evaluate")
     for scene in ("ped2", "train"):
         assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
     assert main(["--params", str(params), "anomaly-gamma"]) == 0
     assert main(["--params", str(params), "anomaly-evaluate", "ped2", "train"]) == 0
     run(params, "fusion-finetune", "fusion-extract", "fusion-evaluate", "recipes-evaluate")
-    assert (tmp / "reports/metrics/ph2_folds.jsonl").read_bytes() == before_folds
+    run(params, "ph2-report", "anomaly-report", "fusion-report", "recipes-report")  # rewrite the metrics files
+    assert (tmp / "reports/records/ph2_folds.jsonl").read_bytes() == before_folds
     assert collect(Params.load(params)) == before
 
 
@@ -165,7 +169,7 @@ def test_dvc_stages_depend_on_exactly_their_params():
 
 def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
     tmp, _ = demo_run
-    rows = [r for f in sorted((tmp / "reports/metrics/anomaly").glob("*.json")) for r in read_json(f)["rows"]]
+    rows = [r for f in sorted((tmp / "reports/records/anomaly").glob("*.json")) for r in read_json(f)["rows"]]
     assert len(rows) == 16 * 3
     assert {(r["source"], r["target"]) for r in rows} == {(s, t) for s in SCENES for t in SCENES}
     assert all(0 <= r["eer"] <= 100 and r["n_anomalous"] > 0 for r in rows)
@@ -174,7 +178,10 @@ def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
     for stem in ("anomaly_cdfg_partial", "anomaly_cdfg_complete"):
         assert (tmp / f"reports/tables/anomaly/{stem}.tex").read_text().count("\\\\") >= 6
     assert "Suspected errata" in (tmp / "reports/tables/anomaly/anomaly_seed_check.md").read_text()
-    assert (tmp / "reports/figures/anomaly/anomaly_roc_det.png").stat().st_size > 10000
+    for target in SCENES:
+        assert (tmp / f"reports/figures/anomaly/anomaly_roc_det_{target}.png").stat().st_size > 10000
+    roc = read_csv(tmp / "reports/plots/anomaly/roc/ped2__train.csv")
+    assert len(roc) == 101 and roc[0]["fpr"] == 0 and roc[-1]["raw"] == 1  # the ROC data of `dvc plots`
 
 
 def test_patch_grid_frame_descriptor(demo_run, tmp_path):
@@ -202,7 +209,7 @@ def test_unknown_scene_and_missing_features(demo_run, tmp_path, capsys):
 
 def test_fusion_stages_write_table7(demo_run):
     tmp, _ = demo_run
-    rows = read_jsonl(tmp / "reports/metrics/fusion.jsonl")
+    rows = read_jsonl(tmp / "reports/records/fusion.jsonl")
     assert len(rows) == 2 * 4 * 2  # seeds x columns x sizes
     assert {r["column"] for r in rows} == {"global", "block1", "block2", "block3"}
     assert rows[0]["n_train"] == 9 and rows[0]["n_test"] == 9
@@ -212,12 +219,17 @@ def test_fusion_stages_write_table7(demo_run):
     widths = {l["node"]: l["n_features"] for l in meta["layers"]}
     assert widths == {"global_pool.flatten": 1280, "blocks.1": 24, "blocks.2": 40, "blocks.3": 80}  # pooled maps
     assert "fine-tuned on Fruits-360" in meta["weights_id"] and "fp32" in meta["weights_id"]  # its precision
-    assert len(read_jsonl(tmp / "reports/metrics/finetune_history.jsonl")) == 1
+    assert len(read_csv(tmp / "reports/plots/fusion/finetune_history.csv")) == 1
+    metrics = read_json(tmp / "reports/metrics/fusion.json")
+    n = rows[0]["n_components"]
+    assert metrics[f"fusion/block1/{n}/accuracy"] == pytest.approx(np.mean([100 * r["accuracy"] for r in rows
+                                                                           if r["column"] == "block1" and r["n_components"] == n]), abs=1e-4)
+    assert all(isinstance(v, float | int) for v in metrics.values())
 
 
 def test_recipes_stage_writes_every_recipe(demo_run):
     tmp, _ = demo_run
-    out = read_json(tmp / "reports/metrics/recipes.json")
+    out = read_json(tmp / "reports/records/recipes.json")
     assert [r["recipe"] for r in out["results"]] == ["FE1", "FE2", "FE3", "FE3b", "Fine-tuning", "Autoencoder"]
     assert out["n_train"] == 25 and out["n_test"] == 10
     assert all(0 <= r["mean"] <= 1 for r in out["results"]) and "std" in out["results"][0]

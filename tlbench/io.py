@@ -66,6 +66,19 @@ def read_jsonl(path: str | Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def write_csv(path: str | Path, header: list[str], rows: Iterable[Iterable]) -> Path:
+    """A small CSV (plots data), written atomically; floats with repr precision, so reruns give the same bytes."""
+    lines = [",".join(header)] + [",".join("" if v is None else str(v) for v in row) for row in rows]
+    return atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def read_csv(path: str | Path) -> list[dict]:
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [{k: float(v) if v not in ("",) else None for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
 def git_commit(cwd: str | Path = ".") -> str:
     """Short commit of the working tree, with `-dirty` when tracked files differ from it."""
     try:

@@ -169,6 +169,7 @@ class Finetune(Strict):
     batch_size: Positive
     augment: bool
     num_workers: Annotated[int, Field(ge=0)]
+    threads: Annotated[int, Field(ge=0)] = 2
 
 
 class Fusion(Strict):
@@ -192,6 +193,12 @@ class Recipes(Strict):
     svm: SVM
     finetune: Training
     autoencoder: Training
+    threads: Annotated[int, Field(ge=0)] = 2
+
+
+class Report(Strict):
+    # BibTeX key per experiment for the published values (empty: the source is named in words)
+    cite: dict[Literal["anomaly", "ph2", "fusion"], str] = {}
 
 
 class Tolerance(Strict):
@@ -215,6 +222,7 @@ class Root(Strict):
     finetune: Finetune
     fusion: Fusion
     recipes: Recipes
+    report: Report = Report()
     check: Check
 
     @model_validator(mode="after")

@@ -11,7 +11,11 @@ DEMO = DATA / "demo"  # the demo twins; the paper profile reads data/paper/
 DOWNLOADS = DATA / "downloads"
 FEATURES = DATA / "features"
 REPORTS = Path("reports")
-METRICS = REPORTS / "metrics"
+RECORDS = REPORTS / "records"  # long-form results (per fold, pair, split) that the tables are made from
+METRICS = REPORTS / "metrics"  # <experiment>.json: numbers only, DVC metrics, what `tlbench check` gates
+PROVENANCE = REPORTS / "provenance"  # <experiment>.json: versions, preprocessing, weights, params hash
+PLOTS = REPORTS / "plots"  # <experiment>/*.csv: data of `dvc plots show`
+TIMINGS = REPORTS / "timings"  # per run, not tracked: <stage>.json and timings.md
 TABLES = REPORTS / "tables"
 FIGURES = REPORTS / "figures"
 
@@ -22,27 +26,26 @@ def dataset_root(profile: str, key: str) -> Path:
 
 
 PH2_FEATURES = FEATURES / "ph2"
-PH2_TIMING = METRICS / "ph2_timing.json"
-PH2_FOLDS = METRICS / "ph2_folds.jsonl"
-PH2_SUMMARY = METRICS / "ph2_summary.json"
+PH2_TIMING = TIMINGS / "ph2_extract_rates.json"
+PH2_FOLDS = RECORDS / "ph2_folds.jsonl"
+PH2_SUMMARY = RECORDS / "ph2_summary.json"
 
 ANOMALY_FEATURES = FEATURES / "anomaly"  # <scene>/{train,test}/
 ANOMALY_SCORES = DATA / "anomaly_scores"  # <source>__<target>.npz
-ANOMALY_METRICS = METRICS / "anomaly"  # <source>__<target>.json
+ANOMALY_RECORDS = RECORDS / "anomaly"  # <source>__<target>.json
 ANOMALY_GAMMA = DATA / "anomaly_gamma.json"  # the detector's shared RBF width per space
 
 FINETUNE_MODEL = DATA / "models" / "finetune.pt"
 FINETUNE_WORK = DATA / "work" / "finetune.partial.pt"  # resumable state of an interrupted run
-FINETUNE_HISTORY = METRICS / "finetune_history.jsonl"
+FINETUNE_HISTORY = PLOTS / "fusion" / "finetune_history.csv"
 FUSION_FEATURES = FEATURES / "fusion"
-FUSION_RESULTS = METRICS / "fusion.jsonl"
-FUSION_SUMMARY = METRICS / "fusion_summary.json"
+FUSION_RESULTS = RECORDS / "fusion.jsonl"
+FUSION_SUMMARY = RECORDS / "fusion_summary.json"
 
 RECIPES_FEATURES = FEATURES / "recipes"
-RECIPES_RESULTS = METRICS / "recipes.json"
-RECIPES_TIMING = METRICS / "recipes_timing.json"
+RECIPES_RESULTS = RECORDS / "recipes.json"
+RECIPES_TIMING = TIMINGS / "recipes_evaluate_rates.json"
 
-TIMINGS = METRICS / "timings"  # <stage>.json, per run
 TABLES_TEX = REPORTS / "tables.tex"
 REPORTS_INDEX = REPORTS / "README.md"
 
@@ -54,6 +57,18 @@ def tables(experiment: str) -> Path:
 
 def figures(experiment: str) -> Path:
     return FIGURES / experiment
+
+
+def metrics(experiment: str) -> Path:
+    return METRICS / f"{experiment}.json"
+
+
+def provenance(experiment: str) -> Path:
+    return PROVENANCE / f"{experiment}.json"
+
+
+def plots(experiment: str) -> Path:
+    return PLOTS / experiment
 
 
 def anomaly_pair(source: str, target: str) -> str:

@@ -99,4 +99,27 @@ def fetch(params: Params, key: str, progress: bool = True, archives: tuple[Archi
             continue
         file = download(archive, downloads, progress=progress)
         extract(Archive(archive.url, archive.inner, target.name, archive.sha256, archive.md5), file, target.parent)
+        record_source(archive, file, target)
     return root
+
+
+SOURCE_RECORD = "tlbench-source.json"
+
+
+def record_source(archive: Archive, file: Path, target: Path) -> None:
+    """<dataset>/tlbench-source.json: the archive's URL and SHA-256, so that the provenance of every result
+    names the exact file, also for archives whose URL is not pinned (Fruits-360 is fetched from a branch)."""
+    from ..io import write_json
+    from .fetch import file_digest
+
+    write_json(target / SOURCE_RECORD, {"url": archive.url, "file": file.name, "sha256": file_digest(file, "sha256"),
+                                        "pinned": bool(archive.sha256 or archive.md5)})
+
+
+def source_record(root: Path) -> dict | None:
+    path = Path(root) / SOURCE_RECORD
+    if not path.is_file():
+        return None
+    from ..io import read_json
+
+    return read_json(path)

@@ -42,6 +42,8 @@ DATASETS: Registry[Dataset] = Registry("dataset", [
             layout="PH2_dataset.txt and 'PH2 Dataset images/IMDxxx/IMDxxx_Dermoscopic_Image/IMDxxx.bmp'"),
     Dataset("fruits360", "Fruits-360", folder="fruits-360", citation="Oltean & Muresan, 2018; MIT (newer releases CC BY-SA 4.0)",
             source="https://github.com/Horea94/Fruit-Images-Dataset", layout="Training/<class>/*.jpg and Test/<class>/*.jpg",
+            # unpinned: the repository publishes no release with a checksum; `tlbench data fetch` records the
+            # archive's SHA-256 in <dataset>/tlbench-source.json and the fusion provenance carries it
             archives=(Archive("https://github.com/Horea94/Fruit-Images-Dataset/archive/refs/heads/master.zip",
                               "Fruit-Images-Dataset-master", "{root}"),)),
     Dataset("supermarket", "Supermarket Produce", folder="tropical-fruits-DB-1024x768",

@@ -2,7 +2,7 @@
 
 A stage module defines `run(params, *args, progress=True)` and ends with
 `if __name__ == "__main__": raise SystemExit(main(run))`. Its wall time goes to
-reports/metrics/timings/<stage>.json for the timing table."""
+reports/timings/<stage>.json and the table reports/timings/README.md (per run, not tracked in git)."""
 from __future__ import annotations
 
 import argparse
@@ -38,9 +38,21 @@ def execute(run: Callable, module: str, params_file: str, args: list[str], progr
     start = time.perf_counter()
     rate = run(params, *args, progress=progress)
     name = stage_name(module, args)
-    write_json(params.resolve_path(paths.TIMINGS) / f"{name}.json",
-               {"stage": name, "seconds": round(time.perf_counter() - start, 2), "rate": rate or ""})
+    folder = params.resolve_path(paths.TIMINGS)
+    write_json(folder / f"{name}.json", {"stage": name, "seconds": round(time.perf_counter() - start, 2), "rate": rate or ""})
+    write_timing_table(folder, params.profile)
     return 0
+
+
+def write_timing_table(folder, profile: str) -> None:
+    """reports/timings/README.md: the last run of every stage on this machine (not tracked: it differs per run)."""
+    from ..io import atomic_write_text, read_json
+
+    rows = [read_json(f) for f in sorted(folder.glob("*.json")) if "stage" in read_json(f)]
+    lines = [f"# Stage wall times (profile {profile}, this machine, last run of each stage)", "",
+             "| stage | seconds | rate |", "|---|---:|---|"]
+    lines += [f"| {r['stage']} | {r['seconds']:.1f} | {r.get('rate', '')} |" for r in rows]
+    atomic_write_text(folder / "README.md", "\n".join(lines) + "\n")
 
 
 def main(run: Callable, argv: list[str] | None = None) -> int:

@@ -10,19 +10,20 @@ from ..registry import Entry, Registry
 @dataclass(frozen=True)
 class Task(Entry):
     mapping: tuple[int, ...] = ()  # class label for PH2 clinical diagnosis 0, 1, 2
+    short: str = ""  # for narrow table columns
 
 
 TASKS: Registry[Task] = Registry("task", [
-    Task("three_class", "common nevus / atypical nevus / melanoma", mapping=(0, 1, 2)),
-    Task("melanoma_vs_rest", "melanoma vs. common + atypical nevus", mapping=(0, 0, 1)),
+    Task("three_class", "common nevus / atypical nevus / melanoma", mapping=(0, 1, 2), short="3 classes"),
+    Task("melanoma_vs_rest", "melanoma vs. common + atypical nevus", mapping=(0, 0, 1), short="melanoma"),
 ])
 
 # kind: the measure that the mean over the protocol's folds amounts to
 PROTOCOLS: Registry[Entry] = Registry("CV protocol", [
-    Entry("paper", "folds as in the seed", "KFold, unshuffled, in dataset order (the seed's protocol; every "
+    Entry("paper", "folds as published", "KFold, unshuffled, in dataset order (the published protocol; every "
           "PH2 fold then holds one class, so the mean of the folds' balanced accuracies is plain accuracy)",
           kind="accuracy"),
-    Entry("stratified", "stratified CV", "StratifiedKFold, shuffled with the run's seed", kind="balanced_accuracy"),
+    Entry("stratified", "stratified CV", "StratifiedKFold, shuffled with the random seed", kind="balanced_accuracy"),
 ])
 
 CLASSIFIERS: Registry[Entry] = Registry("classifier", [
@@ -54,12 +55,14 @@ MEASURES: Registry[Entry] = Registry("measure", [
     Entry("pooled_balanced_accuracy", "pooled balanced accuracy (%)", "balanced accuracy of all out-of-fold "
           "predictions together", direction="higher", kind="accuracy"),
     Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
-    Entry("mmd2_linear", "MMD² (linear)", "unbiased MMD^2, linear kernel", direction="lower", kind="domain"),
-    Entry("mmd2_rbf", "MMD² (RBF)", "unbiased MMD^2, RBF kernel, median-heuristic width", direction="lower",
+    Entry("std", "sample std", "sample standard deviation (n - 1) of a mean's folds or splits", direction="lower",
+          kind="spread"),
+    Entry("mmd2_linear", "MMD² (linear)", "unbiased MMD², linear kernel", direction="lower", kind="domain"),
+    Entry("mmd2_rbf", "MMD² (RBF)", "unbiased MMD², RBF kernel, median-heuristic width", direction="lower",
           kind="domain"),
-    Entry("pad", "proxy A-distance", "2 (1 - 2 err) of a linear source-vs-target classifier, 5-fold CV",
+    Entry("pad", "proxy A-distance", "2 (1 − 2 err), err the 5-fold CV error of a linear source-vs-target classifier",
           direction="lower", kind="domain"),
-    Entry("coral", "CORAL distance", "||C_s - C_t||_F^2 / (4 d^2)", direction="lower", kind="domain"),
+    Entry("coral", "CORAL distance", "squared Frobenius distance of the source and target covariances over 4 d²", direction="lower", kind="domain"),
     Entry("logme", "LogME", "You et al. 2021", direction="higher", kind="layer"),
     Entry("h_score", "H-score", "Bao et al. 2019", direction="higher", kind="layer"),
     Entry("h_score_lw", "H-score (LW)", "with a Ledoit-Wolf covariance, Ibrahim et al. 2023", direction="higher",

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from .batching import batches
+from .device import deterministic_training
 
 
 class ConvAutoencoder(nn.Module):
@@ -27,6 +28,7 @@ class ConvAutoencoder(nn.Module):
 
 
 def train_autoencoder(train: np.ndarray, cfg: dict, seed: int) -> tuple[ConvAutoencoder, list[float]]:
+    deterministic_training(int(cfg.get("threads", 0)))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x = torch.from_numpy(train).permute(0, 3, 1, 2).float() / 255

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from pathlib import Path
 
@@ -48,6 +49,17 @@ def configure_precision(device: torch.device, precision: str) -> None:
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
         torch.set_float32_matmul_precision("highest")
+
+
+def deterministic_training(threads: int) -> None:
+    """Training that gives the same weights on every run on one machine: deterministic kernels only
+    (cuDNN's autotuner off, cuBLAS with a fixed workspace) and a fixed CPU thread count, because how a
+    reduction is split over threads changes its rounding. `threads` 0 keeps torch's default."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+    if threads > 0:
+        torch.set_num_threads(threads)
 
 
 def autocast(device: torch.device, precision: str):

@@ -17,7 +17,7 @@ from tqdm import tqdm
 from ..data.images import open_rgb
 from ..errors import TlbenchError
 from .backbones import build_backbone
-from .device import autocast, configure_precision, resolve_device, resolve_precision
+from .device import autocast, configure_precision, deterministic_training, resolve_device, resolve_precision
 from .preprocessing import Preprocessing
 from .specs import backbone
 
@@ -153,8 +153,9 @@ def _check_classes(train_samples, classes: list[str]) -> None:
 
 
 def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoint: Path, work: Path,
-             progress: bool = True) -> list[dict]:
-    """Train, evaluating on `val_samples` after every epoch; returns the per-epoch history.
+             progress: bool = True) -> tuple[list[dict], list[float]]:
+    """Train, evaluating on `val_samples` after every epoch; returns the per-epoch history and the
+    wall time of each epoch run now.
 
     An interrupted run leaves `work` (the last finished epoch, optimizer and RNG state included);
     the next run with the same params resumes there. The final model goes to `checkpoint`."""
@@ -163,6 +164,7 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
     dev = resolve_device(str(cfg["device"]))
     precision = resolve_precision(str(cfg.get("precision", "fp32")), dev, "finetune.precision")
     configure_precision(dev, precision)
+    deterministic_training(int(cfg.get("threads", 0)))
     torch.manual_seed(seed)
     model = replace_head(build_backbone(name, cfg.get("weights", "auto"), bool(cfg.get("allow_download", False))),
                          name, len(classes)).to(dev)
@@ -172,6 +174,7 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
     fingerprint = params_fingerprint({k: v for k, v in cfg.items() if k not in ("num_workers", "device")} |
                                      {"classes": classes, "n_train": len(train_samples)})
     history, start = _resume(work, fingerprint, model, opt, sched, gen)
+    seconds: list[float] = []  # per epoch, kept out of the history so that reruns give the same bytes
     if start:
         print(f"resuming {name} fine-tuning after epoch {start} of {epochs} ({work})")
     for epoch in range(start, epochs):
@@ -181,7 +184,8 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
         val_loss, val_acc = evaluate(model, val_loader, dev, precision)
         history.append({"epoch": epoch + 1, "train_loss": round(loss, 6), "train_accuracy": round(acc, 6),
                         "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
-                        "lr": round(opt.param_groups[0]["lr"], 8), "seconds": round(time.perf_counter() - t0, 2)})
+                        "lr": round(opt.param_groups[0]["lr"], 8)})
+        seconds.append(round(time.perf_counter() - t0, 2))
         print(f"epoch {epoch + 1}/{epochs}: train loss {loss:.3f} acc {acc:.3f}, "
               f"held-out loss {val_loss:.3f} acc {val_acc:.3f}")
         _save(work, {"fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
@@ -192,7 +196,7 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
                        f"{cfg['source_name']} ({cfg['train'] if isinstance(cfg['train'], str) else 'partial'}; {epochs} epochs, {precision})",
                        "precision": precision})
     work.unlink(missing_ok=True)
-    return history
+    return history, seconds
 
 
 def _resume(work: Path, fingerprint: str, model, opt, sched, gen) -> tuple[list[dict], int]:

@@ -6,12 +6,14 @@ import torch
 from torch import nn
 
 from .batching import batches
+from .device import deterministic_training
 
 
 def train_softmax_head(Xtr, ytr, Xte, yte, n_classes: int, cfg: dict, seed: int) -> list[dict]:
     """The seed's fine-tuning recipe: a new softmax layer on the frozen network's -2 features,
     SGD, cross-entropy. With the base frozen (and no augmentation) its input never changes, so it
     trains on the cached features: the same computation, without 10 forward passes per image."""
+    deterministic_training(int(cfg.get("threads", 0)))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     head = nn.Linear(Xtr.shape[1], n_classes)

@@ -10,14 +10,17 @@ import numpy as np
 
 from ..data.registry import SCENES
 from ..methods import cdfg  # noqa: F401 (implements g_part and g_comp)
-from ..methods.registry import MEASURES, SPACES
+from ..methods.registry import DETECTORS, MEASURES, SPACES
+from ..models.specs import BACKBONES
+from .captions import math_label
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
 from .paper_values import ANOMALY_SOURCE, TABLE1, TABLE_COMPLETE, TABLE_COMPLETE_NUMBER, TABLE_PARTIAL, TABLE_PARTIAL_NUMBER
 from .paper_values import SPACES as PAPER_SPACES
-from .render import latex_escape, render_pair
+from .render import Column, Rich, Table, join, render_pair
 
 PUBLISHED = {"eer": TABLE1}  # measure -> {(source, target): values per PAPER_SPACES}
+MAX_EER = 100.0
 
 
 def label(scene: str) -> str:
@@ -67,32 +70,38 @@ def _fmt_gap(x) -> str:
     return "" if x is None else f"{x:.3g}"
 
 
-def measure_table(rows: list[dict], scenes: list[str], spaces: list[str], measure: str) -> list[list[str]]:
+def _space_columns(spaces: list[str], with_published: bool) -> list[Column]:
+    if not with_published:
+        return [Column(SPACES.label(sp)) for sp in spaces]
+    return [c for sp in spaces for c in (Column("ours", group=SPACES.label(sp)), Column("publ.", group=SPACES.label(sp)))]
+
+
+def measure_rows(rows: list[dict], scenes: list[str], spaces: list[str], measure: str) -> list[list[str]]:
     value = {(r["source"], r["target"], r["space"]): r[measure] for r in rows}
-    published = PUBLISHED.get(measure, {})
+    published = PUBLISHED.get(measure)
     fmt = _fmt_gap if MEASURES[measure].kind == "domain" else _fmt
+    if published is None:
+        return [[label(s), label(t)] + [fmt(value[(s, t, sp)]) for sp in spaces] for s, t in pair_order(scenes)]
     return [[label(s), label(t)] + [c for sp in spaces for c in
             (fmt(value[(s, t, sp)]), _fmt(_published(published, sp, (s, t))))]
             for s, t in pair_order(scenes)]
 
 
-def cdfg_tables(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict[str, list[list[str]]]:
+def risks(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict[str, dict[tuple, float]]:
     eer = {(r["source"], r["target"], r["space"]): r["eer"] for r in rows}
-    risk = {space: {(s, t): eer[(s, t, space)] for s in scenes for t in scenes} for space in spaces}
+    return {space: {(s, t): eer[(s, t, space)] for s in scenes for t in scenes} for space in spaces}
+
+
+def cdfg_rows(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict[str, list[list[str]]]:
+    risk = risks(rows, scenes, spaces)
     g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
     partial = [[label(s), label(t)] + [c for sp in spaces for c in
                (_fmt(g_part(risk[sp], s, t)), _fmt(_published(TABLE_PARTIAL, sp, (s, t))))]
                for s, t in pair_order(scenes) if s != t]
-    complete = [[f"({label(a)}, {label(b)})"] + [c for sp in spaces for c in
+    complete = [[label(a), label(b)] + [c for sp in spaces for c in
                 (_fmt(g_comp(risk[sp], a, b)), _fmt(_published(TABLE_COMPLETE, sp, (a, b), (b, a))))]
                 for a, b in combinations(scenes, 2)]
     return {"g_part": partial, "g_comp": complete}
-
-
-def build_tables(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict:
-    """{measure: body rows} for every score measure in the rows, then the CDFG tables."""
-    measures = [m for m in MEASURES if m in rows[0] and MEASURES[m].kind in ("scores", "domain")]
-    return {m: measure_table(rows, scenes, spaces, m) for m in measures} | cdfg_tables(rows, scenes, spaces)
 
 
 def protocol_text(rows: list[dict]) -> str:
@@ -100,42 +109,68 @@ def protocol_text(rows: list[dict]) -> str:
     det, tca = first["detector"], first["tca"]
     smoothing = "" if first["smoothing"] <= 1 else f", scores smoothed over {first['smoothing']} frames"
     gammas = {r["space"]: r.get("gamma") for r in rows}
-    gamma = ("one RBF width per space from all scenes' training frames pooled, "
-             + ", ".join(f"{SPACES.label(s)} {g:.3g}" for s, g in gammas.items() if g is not None) + "; "
+    gamma = ("one RBF width per space from all scenes' training frames pooled (" +
+             ", ".join(f"{SPACES.label(s)} {g:.3g}" for s, g in gammas.items() if g is not None) + "); "
              if det.get("gamma") == "shared" else "")
     solvers = sorted({r["tca_solver"] for r in rows if r.get("tca_solver")})
-    tca_text = (f"TCA = {tca['n_components']} components, {tca['kernel']} kernel, mu={tca['mu']}, "
-                f"{'normalised as Pan et al. (unit-variance components)' if tca.get('normalise', 'pan') == 'pan' else 'B-orthonormal components'}"
+    tca_text = (f"TCA: {tca['n_components']} components, {tca['kernel']} kernel, mu = {tca['mu']}, "
+                f"{'unit-variance components (Pan et al.)' if tca.get('normalise', 'pan') == 'pan' else 'B-orthonormal components'}"
                 f"{', ' + '/'.join(solvers) + ' solver' if solvers else ''}, fitted on source and target training frames "
                 f"(at most {tca['max_samples_per_domain']} per domain, no target labels).")
     return (
-        f"{det['kind']} detector ({', '.join(f'{k}={v}' for k, v in det.items() if k != 'kind')}; {gamma}"
-        f"the same for every domain), trained on the source's normal training frames; EER (%) at frame level, pooled "
-        f"over all test clips of the target{smoothing}. "
-        f"Spaces: Cross-feature = z-scored features (source statistics); PCA = {first['pca_components']} components "
-        f"fitted on the source (exact SVD); " + tca_text
+        f"Detector: {DETECTORS.label(det['kind'])} ({', '.join(f'{k} = {v}' for k, v in det.items() if k != 'kind')}; {gamma}"
+        f"the same for every domain), trained on the source's normal training frames; EER at frame level over all "
+        f"test clips of the target{smoothing}. Spaces: Cross-feature: z-scored features (source statistics); PCA: "
+        f"{first['pca_components']} components fitted on the source (exact SVD); " + tca_text
     )
 
 
-def table_spec(measure: str) -> tuple[str, str, str, list[str], str]:
-    """(file stem, seed table, title, key columns, note) of a measure's table."""
+def table_spec(measure: str) -> tuple[str, str, object, object]:
+    """(file stem, published table, short caption, formula or note) of a measure's table."""
     if measure == "eer":
-        return ("anomaly_eer", "Table 1", "Anomaly detection across domains: EER (\\%), ours beside the seed's",
-                ["Source", "Target"], "lower is better")
+        return ("anomaly_eer", "Table 1", "Anomaly detection across domains: EER (%), ours and published",
+                "Lower is better.")
     if measure == "g_part":
-        return ("anomaly_cdfg_partial", "Tables 2 and 4", "Partial CDFG measure $G_{part}$ (EER points)",
-                ["Source", "Target"], "G_part(A->B) = |EER(A->A) - EER(A->B)|")
+        return ("anomaly_cdfg_partial", "Tables 2 and 4", join("Partial CDFG measure", math_label(MEASURES["g_part"].label),
+                "(EER points)"), Rich(r"$G_\mathrm{part}(A \to B) = |\mathrm{EER}(A \to A) - \mathrm{EER}(A \to B)|$.",
+                                      "G_part(A → B) = |EER(A → A) − EER(A → B)|."))
     if measure == "g_comp":
-        return ("anomaly_cdfg_complete", "Tables 3 and 5", "Complete CDFG measure $G_{comp}$ (EER points)",
-                ["Datasets"], "G_comp(A,B) = (G_part(A->B) + G_part(B->A)) / 2")
+        return ("anomaly_cdfg_complete", "Tables 3 and 5", join("Complete CDFG measure", math_label(MEASURES["g_comp"].label),
+                "(EER points)"), Rich(r"$G_\mathrm{comp}(A, B) = \bigl(G_\mathrm{part}(A \to B) + G_\mathrm{part}(B \to A)\bigr) / 2$.",
+                                      "G_comp(A, B) = (G_part(A → B) + G_part(B → A)) / 2."))
     entry = MEASURES[measure]
-    title = entry.label if "$" in entry.label else latex_escape(entry.label)
     if entry.kind == "domain":
-        return (f"anomaly_{measure}", "Table 1 layout (not in the seed)",
-                f"Domain gap {title} between source and target training frames", ["Source", "Target"],
-                f"{entry.help}; no target labels; lower means closer domains")
-    return (f"anomaly_{measure}", "Table 1 layout (not in the seed)", f"Anomaly detection across domains: {title}",
-            ["Source", "Target"], f"{entry.direction} is better")
+        return (f"anomaly_{measure}", "", join("Domain gap", math_label(entry.label), "between source and target training frames"),
+                f"{entry.help}; no target labels; lower means closer domains.")
+    return (f"anomaly_{measure}", "", join("Anomaly detection across domains:", math_label(entry.label)),
+            f"{entry.direction.capitalize()} is better.")
+
+
+def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> list[Table]:
+    """A table per score and domain measure in the rows, then the two CDFG tables."""
+    first = rows[0]
+    features = (f"Frame features: {BACKBONES.label(first['backbone']) if first['backbone'] in BACKBONES else first['backbone']} "
+                f"layer {first['layer']} ({first['node']}); {context['preprocessing']}. Profile {context['profile']}, "
+                f"random seed {first['seed']}.")
+    measures = [m for m in MEASURES if m in first and MEASURES[m].kind in ("scores", "domain")]
+    bodies = {m: measure_rows(rows, scenes, spaces, m) for m in measures} | cdfg_rows(rows, scenes, spaces)
+    tables = []
+    for measure, body in bodies.items():
+        stem, published_ref, short, note = table_spec(measure)
+        with_published = measure in PUBLISHED or MEASURES[measure].kind == "cdfg"
+        keys = [Column("Source", "l"), Column("Target", "l")] if measure != "g_comp" else [Column("Dataset A", "l"), Column("Dataset B", "l")]
+        where = context["published"] if with_published else ""
+        caption = join(note, protocol_text(rows), features, context["data"] + ".", where)
+        tables.append(Table(stem, short, caption, keys + _space_columns(spaces, with_published), body, wide=True))
+    return tables
+
+
+def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> tuple[list[Table], dict[str, str]]:
+    """The tables, and {file name: text} of the check of the published tables (Markdown only)."""
+    checks = seed_consistency()
+    check = render_pair("seed_check", kinds=("md",), checks=checks, errata=[c for c in checks if not c["match"]],
+                        label=label, space_labels={s: SPACES.label(s) for s in SPACES}, source=ANOMALY_SOURCE)["md"]
+    return build_tables(rows, scenes, spaces, context), {"anomaly_seed_check.md": check}
 
 
 def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) -> list[dict]:
@@ -158,126 +193,134 @@ def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) ->
     return out
 
 
-def render_correlations(correlations: list[dict]) -> dict[str, str]:
+def correlation_table(correlations: list[dict]) -> Table:
     from ..methods.rank import signed as fmt
 
-    rows = [[MEASURES.label(c["measure"]), SPACES.label(c["space"]), str(c["n"]), fmt(c["tau_eer"]),
+    rows = [[math_label(MEASURES.label(c["measure"])), SPACES.label(c["space"]), str(c["n"]), fmt(c["tau_eer"]),
              fmt(c["rho_eer"]), fmt(c["tau_gpart"]), fmt(c["rho_gpart"])] for c in correlations]
-    caption = ("Do domain gaps computed on features alone (source and target training frames, no labels) "
-               "predict transfer? Kendall tau and Spearman rho over the n cross-domain pairs between each "
-               "measure and the cross-domain EER, and between it and the partial CDFG G_part; positive means a "
-               "larger gap goes with a worse transfer")
-    return render_pair("plain_table", caption=caption, rows=rows, label="tab:anomaly-transferability",
-                       header=["Measure", "Space", "n", "tau (EER)", "rho (EER)", "tau (G_part)", "rho (G_part)"],
-                       align="llrrrrr")
+    g_part = math_label(MEASURES["g_part"].label)
+    caption = join("Kendall's τ and Spearman's ρ over the n cross-domain pairs between each gap (computed on source and "
+                   "target training frames, no labels) and the cross-domain EER, and between it and", g_part,
+                   "; positive: a larger gap goes with a worse transfer.")
+    columns = [Column("Measure", "l"), Column("Space", "l"), Column("n"), Column("τ", group="EER"), Column("ρ", group="EER"),
+               Column("τ", group=g_part), Column("ρ", group=g_part)]
+    return Table("anomaly_transferability", "Do domain gaps predict transfer?", caption, columns, rows, wide=True)
 
 
-def plot_gap_vs_eer(rows: list[dict], spaces: list[str], stem: Path) -> list[Path]:
+def plot_gap_vs_eer(rows: list[dict], spaces: list[str], stem: Path, title_suffix: str = "") -> list[Path]:
     """One panel per domain measure and space: the gap of each cross-domain pair against its EER."""
     plt = pyplot()
     gaps = [m for m in MEASURES if MEASURES[m].kind == "domain" and m in rows[0]]
-    fig, axes = plt.subplots(len(gaps), len(spaces), figsize=(3.2 * len(spaces), 2.6 * len(gaps)), squeeze=False,
+    fig, axes = plt.subplots(len(gaps), len(spaces), figsize=(2.6 * len(spaces), 2.2 * len(gaps)), squeeze=False,
                              layout="constrained")
     for i, m in enumerate(gaps):
         for j, space in enumerate(spaces):
             cross = [r for r in rows if r["space"] == space and r["source"] != r["target"]]
             ax = axes[i][j]
             ax.scatter([r[m] for r in cross], [r["eer"] for r in cross], s=14)
-            ax.set(xlabel=MEASURES.label(m).replace("$", ""), ylabel="EER (%)" if j == 0 else None,
-                   title=SPACES.label(space) if i == 0 else None)
+            ax.set(xlabel=MEASURES.label(m), ylabel="EER (%)" if j == 0 else None,
+                   title=SPACES.label(space) if i == 0 else None, ylim=(0, MAX_EER))
             ax.grid(alpha=0.3)
+    fig.suptitle("Domain gap vs cross-domain EER" + title_suffix)
     return save_figure(fig, stem)
 
 
-def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> dict[str, str]:
-    """{file name: text}: a table per score measure and the CDFG tables (.tex and .md), the seed check (.md)."""
-    first = rows[0]
-    features = (f"Frame features: {first['backbone']} layer {first['layer']} ({first['node']}); "
-                f"{context['preprocessing']}. Profile {context['profile']}, seed {first['seed']}, "
-                f"commit {context['commit']}. Seed values: {ANOMALY_SOURCE}.")
-    out = {}
-    for measure, body in build_tables(rows, scenes, spaces).items():
-        stem, seed_ref, title, keys, note = table_spec(measure)
-        texts = render_pair("space_table", title=title, seed_ref=seed_ref, keys=keys,
-                            spaces=[SPACES.label(s) for s in spaces], rows=body, protocol=protocol_text(rows),
-                            features=features, note=note, label="tab:" + stem.replace("_", "-"))
-        out |= {f"{stem}.{kind}": text for kind, text in texts.items()}
-    checks = seed_consistency()
-    out["anomaly_seed_check.md"] = render_pair(
-        "seed_check", kinds=("md",), checks=checks, errata=[c for c in checks if not c["match"]], label=label,
-        space_labels={s: SPACES.label(s) for s in SPACES}, source=ANOMALY_SOURCE)["md"]
-    return out
-
-
-def plot_heatmaps(rows: list[dict], scenes: list[str], spaces: list[str], stem: Path) -> list[Path]:
+def plot_heatmaps(rows: list[dict], scenes: list[str], spaces: list[str], stem: Path, title_suffix: str = "") -> list[Path]:
+    """EER per source (rows) and target (columns), one panel per space, on one scale that fits every value."""
     plt = pyplot()
     eer = {(r["source"], r["target"], r["space"]): r["eer"] for r in rows}
-    fig, axes = plt.subplots(1, len(spaces), figsize=(3.6 * len(spaces) + 1, 3.6), squeeze=False, sharey=True,
+    vmax = min(MAX_EER, 10 * np.ceil(max(eer.values()) / 10))  # never saturates: EER is at most 100
+    fig, axes = plt.subplots(1, len(spaces), figsize=(2.4 * len(spaces) + 1.2, 3.0), squeeze=False, sharey=True,
                              layout="constrained")
     for ax, space in zip(axes[0], spaces):
         grid = np.array([[eer[(s, t, space)] for t in scenes] for s in scenes])
-        im = ax.imshow(grid, vmin=0, vmax=60, cmap="viridis_r")
+        im = ax.imshow(grid, vmin=0, vmax=vmax, cmap="viridis_r")
         for i in range(len(scenes)):
             for j in range(len(scenes)):
-                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=8,
-                        color="white" if grid[i, j] > 35 else "black")
-        ax.set_xticks(range(len(scenes)), [label(s) for s in scenes], rotation=30, ha="right")
-        ax.set_yticks(range(len(scenes)), [label(s) for s in scenes])
-        ax.label_outer()
+                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7,
+                        color="white" if grid[i, j] > 0.6 * vmax else "black")
+        ax.set_xticks(range(len(scenes)), [label(s) for s in scenes], rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(scenes)), [label(s) for s in scenes], fontsize=8)
         ax.set_xlabel("target")
-        ax.set_title(f"{SPACES.label(space)} EER (%)")
+        ax.set_title(SPACES.label(space), fontsize=9)
     axes[0][0].set_ylabel("source")
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.85, label="EER (%)")
+    fig.suptitle("Frame-level EER" + title_suffix, fontsize=10)
     return save_figure(fig, stem)
 
 
-def plot_curves(scores_dir: Path, scenes: list[str], spaces: list[str], stem: Path) -> list[Path]:
-    """ROC (top) and DET (bottom, probit axes) per target scene and space; one curve per source."""
-    from scipy.stats import norm
+def roc_points(labels: np.ndarray, scores: np.ndarray):
     from sklearn.metrics import roc_curve
 
-    plt = pyplot()
+    fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+    return fpr, tpr
 
-    fig, axes = plt.subplots(2 * len(spaces), len(scenes), figsize=(3.2 * len(scenes), 2.9 * 2 * len(spaces)),
-                             squeeze=False)
-    ticks = [0.001, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.999]
-    for j, target in enumerate(scenes):
-        for source in scenes:
-            data = np.load(scores_dir / f"{source}__{target}.npz")
-            for i, space in enumerate(spaces):
-                fpr, tpr, _ = roc_curve(data["labels"], data[space], drop_intermediate=False)
-                style = "-" if source == target else "--"
-                roc, det = axes[2 * i][j], axes[2 * i + 1][j]
-                roc.plot(fpr, tpr, style, label=label(source), lw=1.2)
-                clip = lambda p: norm.ppf(np.clip(p, 1e-3, 1 - 1e-3))  # noqa: E731
-                det.plot(clip(fpr), clip(1 - tpr), style, lw=1.2)
-                roc.set_title(f"{SPACES.label(space)} -> {label(target)}", fontsize=9)
-                roc.set_xlabel("FPR", fontsize=8), roc.set_ylabel("TPR", fontsize=8)
-                det.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
-                det.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
-                det.set_xlabel("FPR (DET)", fontsize=8), det.set_ylabel("FNR", fontsize=8)
-                det.set_xlim(-3.2, 3.2), det.set_ylim(-3.2, 3.2)
+
+def plot_curves(scores_dir: Path, scenes: list[str], spaces: list[str], target: str, stem: Path,
+                title_suffix: str = "") -> list[Path]:
+    """One target scene: ROC (top row) and DET (bottom row, probit axes) per space, one curve per source."""
+    from scipy.stats import norm
+
+    plt = pyplot()
+    fig, axes = plt.subplots(2, len(spaces), figsize=(2.5 * len(spaces), 5.0), squeeze=False, layout="constrained")
+    ticks = [0.01, 0.1, 0.5, 0.9, 0.99]
+    probit = lambda p: norm.ppf(np.clip(p, 1e-3, 1 - 1e-3))  # noqa: E731
+    for source in scenes:
+        data = np.load(scores_dir / f"{source}__{target}.npz")
+        for i, space in enumerate(spaces):
+            fpr, tpr = roc_points(data["labels"], data[space])
+            style = "-" if source == target else "--"
+            axes[0][i].plot(fpr, tpr, style, label=label(source), lw=1.1)
+            axes[1][i].plot(probit(fpr), probit(1 - tpr), style, lw=1.1)
+    for i, space in enumerate(spaces):
+        roc, det = axes[0][i], axes[1][i]
+        roc.set(title=SPACES.label(space), xlim=(0, 1), ylim=(0, 1))
+        roc.set_xlabel("false positive rate", fontsize=8)
+        det.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
+        det.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
+        det.set_xlim(-3.2, 3.2), det.set_ylim(-3.2, 3.2)
+        det.set_xlabel("false positive rate (DET)", fontsize=8)
+        roc.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("true positive rate", fontsize=8)
+    axes[1][0].set_ylabel("miss rate", fontsize=8)
     for ax in axes.ravel():
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, title="source", title_fontsize=7)
-    fig.tight_layout()
+    axes[0][-1].legend(fontsize=7, title="source", title_fontsize=7, loc="lower right")
+    fig.suptitle(f"ROC and DET, target {label(target)}" + title_suffix, fontsize=10)
     return save_figure(fig, stem)
 
 
-def gated_metrics(params) -> list:
-    """Every score measure of every pair and space; EER keeps the short name anomaly/A->B/space."""
+FPR_GRID = np.round(np.linspace(0, 1, 101), 2)
+
+
+def roc_plot_rows(data, spaces: list[str]) -> list[list]:
+    """Per FPR on a 0.01 grid, each space's TPR (the best TPR at that FPR or below): `dvc plots` data."""
+    cols = []
+    for space in spaces:
+        fpr, tpr = roc_points(data["labels"], data[space])
+        cols.append([round(float(tpr[fpr <= x].max()), 6) for x in FPR_GRID])
+    return [[float(x)] + [c[k] for c in cols] for k, x in enumerate(FPR_GRID)]
+
+
+def metrics(params) -> dict[str, float]:
+    """Every score and domain measure of every pair and space, and both CDFG measures."""
+    from itertools import permutations
+
     from .. import paths
     from ..io import read_json
-    from .experiments import Metric
 
-    folder = params.resolve_path(paths.ANOMALY_METRICS)
-    out = []
-    for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        for r in read_json(f)["rows"]:
-            for m in (m for m in MEASURES if MEASURES[m].kind in ("scores", "domain") and m in r):
-                suffix = "" if m == "eer" else f"/{m}"
-                out.append(Metric(f"anomaly/{r['source']}->{r['target']}/{r['space']}{suffix}", r[m], m))
+    folder, scenes = params.resolve_path(paths.ANOMALY_RECORDS), params.model.anomaly.scenes
+    rows = [r for f in (sorted(folder.glob("*.json")) if folder.is_dir() else []) for r in read_json(f)["rows"]]
+    out = {f"anomaly/{r['source']}->{r['target']}/{r['space']}/{m}": r[m]
+           for r in rows for m in MEASURES if MEASURES[m].kind in ("scores", "domain") and m in r}
+    spaces = sorted({r["space"] for r in rows})
+    if {(s, t) for s in scenes for t in scenes} <= {(r["source"], r["target"]) for r in rows}:
+        risk = risks(rows, scenes, spaces)
+        g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
+        for sp in spaces:
+            out |= {f"anomaly/{s}->{t}/{sp}/g_part": round(g_part(risk[sp], s, t), 6) for s, t in permutations(scenes, 2)}
+            out |= {f"anomaly/{a},{b}/{sp}/g_comp": round(g_comp(risk[sp], a, b), 6) for a, b in combinations(scenes, 2)}
     return out
 
 
-EXPERIMENTS.implement("anomaly", gated_metrics)
+EXPERIMENTS.implement("anomaly", metrics)

@@ -1,5 +1,6 @@
 """The experiments whose results the reports index lists and the gate checks, in the seed's order.
-Each `tlbench.reporting.<name>` module implements its gated metrics (`EXPERIMENTS.implement`)."""
+Each `tlbench.reporting.<name>` module implements its metrics (`EXPERIMENTS.implement`): a function of
+the params that returns {name: number}, every name ending in a registered measure."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,23 +11,25 @@ from ..registry import Entry, Registry
 @dataclass(frozen=True)
 class Experiment(Entry):
     tables: tuple[str, ...] = ()  # table stems in reading order (others follow, sorted)
+    params: tuple[str, ...] = ()  # the params sections its stages read (hashed into its provenance)
 
 
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", [
     Experiment("anomaly", "Video anomaly detection across domains (seed Tables 1-5)",
                tables=("anomaly_eer", "anomaly_cdfg_partial", "anomaly_cdfg_complete", "anomaly_seed_check",
-                       "anomaly_transferability")),
+                       "anomaly_transferability"), params=("extract", "anomaly")),
     Experiment("ph2", "PH2 layer sweep (seed Table 6)",
-               tables=("ph2_layers", "ph2_transferability", "ph2_transferability_summary")),
+               tables=("ph2_features", "ph2_layers_three_class", "ph2_layers_melanoma_vs_rest", "ph2_transferability",
+                       "ph2_transferability_summary"), params=("extract", "ph2")),
     Experiment("fusion", "Fruits-360 -> Supermarket Produce fusion (seed Table 7)",
-               tables=("fusion", "fusion_transferability")),
-    Experiment("recipes", "The seed's teaching recipes", tables=("recipes",)),
+               tables=("fusion", "fusion_transferability"), params=("extract", "finetune", "fusion")),
+    Experiment("recipes", "The seed's teaching recipes", tables=("recipes",), params=("extract", "recipes")),
 ])
 
 
 @dataclass(frozen=True)
 class Metric:
-    name: str  # family/...: the family picks the tolerance in check.tolerance
+    name: str  # family/.../measure: the family picks the tolerance in check.tolerance
     value: float
     measure: str  # in MEASURES: gives the direction
 

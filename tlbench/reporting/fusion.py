@@ -9,10 +9,12 @@ import numpy as np
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
 from .paper_values import TABLE7, TABLE7_AVG, TABLE7_SOURCE
-from .render import render_pair
+from .captions import math_label
+from .render import PM, Column, Table, join
 
 COLUMN_LABELS = {"global": "Pre-prediction layer", "block1": "Fusion 1st block", "block2": "Fusion 2nd block",
                  "block3": "Fusion 3rd block"}  # in Table 7's order
+SHORT_LABELS = {"global": "Global", "block1": "+ block 1", "block2": "+ block 2", "block3": "+ block 3"}
 
 
 def columns(rows: list[dict]) -> list[str]:
@@ -20,41 +22,54 @@ def columns(rows: list[dict]) -> list[str]:
     return [c for c in COLUMN_LABELS if c in present]
 
 
-def table7_rows(rows: list[dict]) -> tuple[list[list[str]], list[str]]:
-    """Body rows (n_components, then ours mean ± std and the seed per column) and the Avg. row."""
+def accuracies(rows: list[dict]) -> dict[tuple[str, int], np.ndarray]:
+    """(column, n_components) -> accuracy (%) per split."""
     acc: dict[tuple, list[float]] = {}
     for r in rows:
         acc.setdefault((r["column"], r["n_components"]), []).append(100 * r["accuracy"])
+    return {k: np.array(v) for k, v in acc.items()}
+
+
+def _std(a: np.ndarray) -> float:
+    return float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def table7_rows(rows: list[dict]) -> list[list]:
+    """Per size: ours mean ± sample std over the splits (one decimal) and the published value per column; then Avg."""
+    acc, cols = accuracies(rows), columns(rows)
     sizes = sorted({r["n_components"] for r in rows}, reverse=True)
     body = []
     for n in sizes:
-        cells = [str(n)]
-        for k, col in enumerate(columns(rows)):
-            a, seed = np.array(acc[(col, n)]), TABLE7.get(n)
-            cells += [f"{a.mean():.2f} ± {a.std(ddof=0):.2f}", f"{seed[k]:.2f}" if seed else ""]
+        cells: list = [str(n)]
+        for k, col in enumerate(cols):
+            a, seed = acc[(col, n)], TABLE7.get(n)
+            cells += [PM(f"{a.mean():.1f}", f"{_std(a):.1f}"), f"{seed[k]:.2f}" if seed else None]
         body.append(cells)
-    avg = ["Avg."]
-    for k, col in enumerate(columns(rows)):
-        avg += [f"{np.mean([np.mean(acc[(col, n)]) for n in sizes]):.2f}", f"{TABLE7_AVG[k]:.2f}"]
-    return body, avg
+    avg: list = ["Avg."]
+    for k, col in enumerate(cols):
+        avg += [PM(f"{np.mean([acc[(col, n)].mean() for n in sizes]):.1f}", ""), f"{TABLE7_AVG[k]:.2f}"]
+    return body + [avg]
 
 
-def render(rows: list[dict], context: dict) -> dict[str, str]:
+def render(rows: list[dict], context: dict) -> Table:
     first, seeds = rows[0], sorted({r["split_seed"] for r in rows})
-    body, avg = table7_rows(rows)
-    caption = (f"Supermarket Produce accuracy (%), mean ± population std over {len(seeds)} stratified splits "
-               f"(seeds {', '.join(map(str, seeds))}; {first['n_train']} training / {first['n_test']} test images). "
-               f"Features of {first['backbone']}: the pre-prediction layer "
-               f"({first['global_node']}) alone or concatenated with a block's output ({first['pooling']} pooled); "
-               f"each descriptor {first['align']}d on the training split, then PCA (training split) and a linear SVM "
-               f"(C={first['C']:g}). {context['preprocessing']}. Profile {context['profile']}, seed {context['seed']}, "
-               f"commit {context['commit']}. Seed values: {TABLE7_SOURCE}.")
-    return render_pair("space_table", title="Multi-layer fusion on Supermarket Produce", seed_ref="Table 7",
-                       keys=["Features"], spaces=[COLUMN_LABELS[c] for c in columns(rows)], rows=body + [avg],
-                       protocol=caption, features="", note="Higher is better", label="tab:fusion")
+    caption = join(
+        f"Mean ± sample std over n = {len(seeds)} stratified splits (seeds {', '.join(map(str, seeds))}; "
+        f"{first['n_train']} training / {first['n_test']} test images; one test image moves a split's accuracy by "
+        f"{100 / first['n_test']:.2f} points). Global: the pre-prediction layer ({first['global_node']}) of "
+        f"{first['backbone']} adapted on the source; + block k: concatenated with the k-th block's output "
+        f"({first['pooling']} pooled). Each descriptor {first['align']}d on the training split, then PCA (training "
+        f"split) to the number of features in the first column and a linear SVM (C = {first['C']:g}).",
+        f"{context['preprocessing']}.", f"{context['data']}. Profile {context['profile']}, random seed {context['seed']}.",
+        context["published"], "Higher is better.")
+    cols = [Column("Features")]
+    for c in columns(rows):
+        cols += [Column("ours", pm=True, group=SHORT_LABELS[c]), Column("publ.", group=SHORT_LABELS[c])]
+    return Table("fusion", "Multi-layer fusion on Supermarket Produce: accuracy (%)", caption, cols, table7_rows(rows),
+                 wide=True, tabcolsep="3pt")
 
 
-def render_transferability(summary: dict) -> dict[str, str]:
+def render_transferability(summary: dict, provenance: str = "") -> Table | None:
     """Each column's mean accuracy over sizes and splits beside LogME and H-score of its fused descriptor,
     and the rank correlation of each measure with that accuracy over the columns."""
     from ..methods.rank import rank_correlation, signed
@@ -62,71 +77,84 @@ def render_transferability(summary: dict) -> dict[str, str]:
 
     transfer, accuracy = summary.get("transferability", {}), summary["fusion"]
     if not transfer:
-        return {}
+        return None
     cols = [c for c in COLUMN_LABELS if c in transfer]
     measures = [m for m in MEASURES if m in transfer[cols[0]]]
     mean = {c: float(np.mean(list(accuracy[c].values()))) for c in cols}
-    rows = [[COLUMN_LABELS[c], f"{mean[c]:.2f}"] + [f"{transfer[c][m]:.4g}" for m in measures] for c in cols]
+    rows = [[COLUMN_LABELS[c], f"{mean[c]:.1f}"] + [f"{transfer[c][m]:.4g}" for m in measures] for c in cols]
+    correlation = []
     for m in measures:
-        score, acc = [transfer[c][m] for c in cols], [mean[c] for c in cols]
-        tau, rho = rank_correlation(score, acc)
-        rows.append([f"{MEASURES.label(m)} vs accuracy (n = {len(cols)})", "", f"tau {signed(tau)}, rho {signed(rho)}"]
-                    + [""] * (len(measures) - 1))
-    return render_pair("plain_table", rows=rows, header=["Features", "Accuracy (%)"] + [MEASURES.label(m) for m in measures],
-                       label="tab:fusion-transferability", align="lr" + "r" * len(measures),
-                       caption="Supermarket Produce: LogME and H-score of each Table 7 column's descriptor (aligned, "
-                               "before PCA), beside its accuracy averaged over PCA sizes and splits, and their rank "
-                               "correlation with it over the columns")
+        tau, rho = rank_correlation([transfer[c][m] for c in cols], [mean[c] for c in cols])
+        correlation.append(f"{MEASURES.label(m)}: τ = {signed(tau)}, ρ = {signed(rho)}")
+    caption = join("LogME and H-score of each Table 7 column's descriptor (aligned, before PCA) beside its accuracy "
+                   "averaged over PCA sizes and splits; rank correlation with the accuracy over the "
+                   f"n = {len(cols)} columns:", "; ".join(correlation) + ".", provenance)
+    return Table("fusion_transferability", "Supermarket Produce: layer-ranking measures per descriptor", caption,
+                 [Column("Features", "l"), Column("Accuracy (%)")] + [Column(math_label(MEASURES.label(m))) for m in measures],
+                 rows, wide=True)
 
 
-def plot_accuracy(rows: list[dict], stem: Path) -> list[Path]:
+def plot_accuracy(rows: list[dict], stem: Path, title_suffix: str = "") -> list[Path]:
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
-    sizes = sorted({r["n_components"] for r in rows})
+    fig, ax = plt.subplots(figsize=(5.2, 3.4), layout="constrained")
+    acc, sizes = accuracies(rows), sorted({r["n_components"] for r in rows})
     for k, col in enumerate(columns(rows)):
-        acc = [[100 * r["accuracy"] for r in rows if r["column"] == col and r["n_components"] == n] for n in sizes]
-        line = ax.errorbar(sizes, [np.mean(a) for a in acc], yerr=[np.std(a) for a in acc], marker="o", capsize=3,
-                           label=f"{COLUMN_LABELS[col]} (ours)")
+        mean = np.array([acc[(col, n)].mean() for n in sizes])
+        std = np.array([_std(acc[(col, n)]) for n in sizes])
+        yerr = np.vstack([np.minimum(std, mean), np.minimum(std, 100 - mean)])
+        line = ax.errorbar(sizes, mean, yerr=yerr, marker="o", ms=4, capsize=3, label=f"{COLUMN_LABELS[col]} (ours)")
         ax.plot(sorted(TABLE7), [TABLE7[n][k] for n in sorted(TABLE7)], "--", color=line[0].get_color(), alpha=0.5,
-                label=f"{COLUMN_LABELS[col]} (seed)")
+                label=f"{COLUMN_LABELS[col]} (published)")
     ax.set(xlabel="features after PCA", ylabel="accuracy (%)", xticks=sizes)
+    ax.set_ylim(top=100)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=6, ncol=2)
+    ax.set_title("Supermarket Produce, mean ± sample std over splits" + title_suffix, fontsize=9)
     return save_figure(fig, stem)
 
 
-def plot_history(history: list[dict], stem: Path) -> list[Path]:
+def accuracy_plot_rows(rows: list[dict]) -> tuple[list[str], list[list]]:
+    """`dvc plots` data: mean accuracy per PCA size, one column per Table 7 column."""
+    acc, cols = accuracies(rows), columns(rows)
+    sizes = sorted({r["n_components"] for r in rows})
+    return ["n_components", *cols], [[n] + [round(float(acc[(c, n)].mean()), 4) for c in cols] for n in sizes]
+
+
+def plot_history(history: list[dict], stem: Path, title_suffix: str = "") -> list[Path]:
     plt = pyplot()
-    epochs = [h["epoch"] for h in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    epochs = [int(h["epoch"]) for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.8), layout="constrained")
     for split in ("train", "val"):
         name = "held-out" if split == "val" else split
         a.plot(epochs, [h[f"{split}_loss"] for h in history], marker="o", label=name)
         b.plot(epochs, [100 * h[f"{split}_accuracy"] for h in history], marker="o", label=name)
-    a.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
-    b.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    a.set(xlabel="epoch", ylabel="cross-entropy", title="loss", xticks=epochs)
+    b.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy", xticks=epochs, ylim=(0, 100))
     for ax in (a, b):
         ax.grid(alpha=0.3)
         ax.legend()
+    fig.suptitle("Fine-tuning on Fruits-360" + title_suffix, fontsize=10)
     return save_figure(fig, stem)
 
 
-def gated_metrics(params) -> list:
-    """Mean accuracy per column and size, and the fine-tuned network's final held-out accuracy."""
+def metrics(params) -> dict[str, float]:
+    """Per column and size the mean accuracy over the splits and its sample std; the layer-ranking measures
+    per column; the fine-tuned network's final held-out accuracy."""
     from .. import paths
-    from ..io import read_json, read_jsonl
-    from .experiments import Metric
+    from ..io import read_csv, read_json, read_jsonl
 
-    out = []
-    summary, history = params.resolve_path(paths.FUSION_SUMMARY), params.resolve_path(paths.FINETUNE_HISTORY)
+    out: dict[str, float] = {}
+    results, summary = params.resolve_path(paths.FUSION_RESULTS), params.resolve_path(paths.FUSION_SUMMARY)
+    history = params.resolve_path(paths.FINETUNE_HISTORY)
+    if results.is_file():
+        for (col, n), a in accuracies(read_jsonl(results)).items():
+            out |= {f"fusion/{col}/{n}/accuracy": round(float(a.mean()), 4), f"fusion/{col}/{n}/std": round(_std(a), 4)}
     if summary.is_file():
-        data = read_json(summary)
-        out += [Metric(f"fusion/{col}/{n}", v, "accuracy") for col, sizes in data["fusion"].items() for n, v in sizes.items()]
-        out += [Metric(f"fusion/{col}/{m}", v, m) for col, values in data.get("transferability", {}).items()
-                for m, v in values.items()]
+        out |= {f"fusion/{col}/{m}": v for col, values in read_json(summary).get("transferability", {}).items()
+                for m, v in values.items()}
     if history.is_file():
-        out.append(Metric("finetune/val_accuracy", round(100 * read_jsonl(history)[-1]["val_accuracy"], 4), "accuracy"))
+        out["fusion/finetune/accuracy"] = round(100 * read_csv(history)[-1]["val_accuracy"], 4)
     return out
 
 
-EXPERIMENTS.implement("fusion", gated_metrics)
+EXPERIMENTS.implement("fusion", metrics)

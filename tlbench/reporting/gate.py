@@ -1,26 +1,22 @@
-"""`tlbench check`: the regression gate. Current metrics against a committed baseline, per metric
-family with a direction and a tolerance from params; a Markdown table of what moved."""
+"""`tlbench check`: the regression gate. The experiments' metrics files (reports/metrics/*.json, the
+DVC metrics) against a committed baseline, per metric family with a direction (from each metric's
+measure) and a tolerance from params; a Markdown table of what moved."""
 from __future__ import annotations
 
 from pathlib import Path
-
-import importlib
 
 from ..errors import TlbenchError
 from ..io import read_json, write_json
 from ..methods.registry import MEASURES
 from ..params import Params
-from .experiments import EXPERIMENTS, Metric
+from .experiments import Metric
 
 
 def collect(params: Params) -> dict[str, Metric]:
-    """Every gated metric of the current results, from each experiment's reporting module; missing
-    files are skipped (a metric that disappears is then reported against the baseline)."""
-    out = {}
-    for name in EXPERIMENTS:
-        importlib.import_module(f"{__package__}.{name}")  # each experiment's module implements its metrics
-        out |= {m.name: m for m in EXPERIMENTS.impl(name)(params)}
-    return out
+    """Every gated metric: exactly the numbers in reports/metrics/<experiment>.json."""
+    from .outputs import read_metrics
+
+    return read_metrics(params)
 
 
 def compare(current: dict[str, Metric], baseline: dict[str, float], tolerances: dict) -> tuple[list[dict], bool]:
@@ -70,7 +66,7 @@ def check(params: Params, update: bool = False) -> int:
     baseline_path = params.resolve_path(cfg["baseline"])
     current = collect(params)
     if not current:
-        raise TlbenchError("no metrics found under reports/metrics: run `dvc repro` first")
+        raise TlbenchError("no metrics file under reports/metrics/: run `dvc repro` first")
     if update:
         write_json(baseline_path, {"profile": params.profile, "metrics": {k: m.value for k, m in current.items()}})
         print(f"wrote {len(current)} metrics to {baseline_path}")

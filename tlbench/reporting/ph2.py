@@ -11,10 +11,11 @@ import pandas as pd
 
 from ..methods.registry import MEASURES, PROTOCOLS, TASKS
 from ..models.specs import BACKBONES
-from .figures import pyplot, save_figure
-from .paper_values import TABLE6, TABLE6_SOURCE
+from .captions import data_text, math_label
 from .experiments import EXPERIMENTS
-from .render import render_pair
+from .figures import pyplot, save_figure
+from .paper_values import TABLE6
+from .render import PM, Column, Section, Table, join
 
 def backbone_label(name: str) -> str:
     return BACKBONES.label(name) if name in BACKBONES else name
@@ -24,14 +25,15 @@ def backbone_label(name: str) -> str:
 class Ph2Context:
     profile: str
     seed: int
-    commit: str
     preprocessing: dict[str, str] = field(default_factory=dict)
     synthetic: bool = False
+    published: object = ""  # caption piece naming (or citing) the published values
 
 
-def _mean_std(values: pd.Series) -> tuple[float, float]:
+def _mean_std(values: pd.Series) -> tuple[float, float, int]:
+    """Mean and sample std (n - 1) in %, and n."""
     a = values.to_numpy(dtype=float) * 100
-    return float(a.mean()), float(a.std(ddof=0))
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0, len(a)
 
 
 def _pooled(folds: pd.DataFrame) -> float | None:
@@ -42,126 +44,180 @@ def _pooled(folds: pd.DataFrame) -> float | None:
 
 
 def protocol_header(protocol: str) -> str:
-    """What the mean over the protocol's folds is, and the protocol: "accuracy, folds as in the seed"."""
+    """What the mean over the protocol's folds is, and the protocol: "accuracy, folds as published"."""
     return f"{MEASURES[PROTOCOLS[protocol].kind].label.removesuffix(' (%)')}, {PROTOCOLS[protocol].label}"
 
 
-def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list[dict], list[str]]:
-    """Rows of the Table 6 comparison for one task: ours and the seed's, union of both."""
-    sub = df[df.task == task]
-    protocols = [p for p in PROTOCOLS if p in set(sub.protocol)]
+def ours_by_layer(sub: pd.DataFrame, protocols: list[str]) -> dict[tuple[str, int], dict]:
     ours = {}
     for (bb, layer), g in sub.groupby(["backbone", "layer"], sort=False):
         first = g.iloc[0]
         ours[(bb, int(layer))] = {
-            "node": first.node, "n_features": int(first.n_features),
-            "variance": 100 * float(first.variance_fraction),
+            "node": first.node, "n_features": int(first.n_features), "variance": 100 * float(first.variance_fraction),
             "scores": {p: _mean_std(g[g.protocol == p].balanced_accuracy) for p in protocols},
             "pooled": {p: _pooled(g[g.protocol == p]) for p in protocols},
         }
+    return ours
+
+
+def _keys_by_backbone(ours: dict) -> dict[str, list[tuple[str, int]]]:
     backbones = list(dict.fromkeys([k[0] for k in ours] + [k[0] for k in TABLE6]))
+    return {bb: sorted({k for k in list(ours) + list(TABLE6) if k[0] == bb}, key=lambda k: -k[1]) for bb in backbones}
+
+
+def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list, list[str]]:
+    """Rows of one task's Table 6 comparison (a section per CNN): per protocol the mean ± sample std over
+    the folds and the pooled BA (one decimal: one PH2 image of 200 moves a fold mean by 0.5), the published
+    mean ± std, and Δ = ours (folds as published) - published."""
+    sub = df[df.task == task]
+    protocols = [p for p in PROTOCOLS if p in set(sub.protocol)]
+    ours = ours_by_layer(sub, protocols)
     rows = []
-    for bb in backbones:
-        keys = sorted({k for k in list(ours) + list(TABLE6) if k[0] == bb}, key=lambda k: -k[1])
-        best = {p: max((ours[k]["scores"][p][0] for k in keys if k in ours), default=None) for p in protocols}
-        for i, key in enumerate(keys):
+    for bb, keys in _keys_by_backbone(ours).items():
+        rows.append(Section(backbone_label(bb)))
+        best = {p: max((round(ours[k]["scores"][p][0], 1) for k in keys if k in ours), default=None) for p in protocols}
+        for key in keys:
             o, s = ours.get(key), TABLE6.get(key)
-            cells = {p: None for p in protocols}
-            if o:
-                for p in protocols:
-                    m, sd = o["scores"][p]
-                    cells[p] = {"mean": f"{m:.2f}", "std": f"{sd:.2f}", "best": bool(np.isclose(m, best[p])),
-                                "pooled": "" if o["pooled"][p] is None else f"{o['pooled'][p]:.1f}"}
-            rows.append({
-                "backbone": backbone_label(bb), "first": i == 0, "span": len(keys), "layer": key[1],
-                "node": o["node"] if o else "", "n_features": (o or {}).get("n_features") or s[0],
-                "variance": f"{o['variance']:.1f}" if o else "", "seed_variance": f"{s[1]:.1f}" if s else "",
-                "ours": cells, "seed": {"mean": f"{s[2]:.1f}", "std": f"{s[3]:.2f}"} if s else None,
-                "delta": f"{o['scores'][protocols[0]][0] - s[2]:+.2f}" if o and s and protocols and protocols[0] == "paper" else "",
-            })
+            cells = [str(key[1])]
+            for p in protocols:
+                if o:
+                    m, sd, _ = o["scores"][p]
+                    pooled = o["pooled"][p]
+                    cells += [PM(f"{m:.1f}", f"{sd:.1f}", bold=round(m, 1) == best[p]), "" if pooled is None else f"{pooled:.1f}"]
+                else:
+                    cells += [None, None]
+            cells.append(PM(f"{s[2]:.1f}", f"{s[3]:.2f}") if s else None)
+            paper = o and s and protocols and protocols[0] == "paper"
+            cells.append(f"{o['scores']['paper'][0] - s[2]:+.1f}" if paper else None)
+            rows.append(cells)
     return rows, protocols
 
 
-def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> tuple[str, str]:
+def feature_rows(df: pd.DataFrame) -> list:
+    """Per CNN and layer: node, feature count and % of features with variance, ours beside the published."""
+    ours = ours_by_layer(df[df.task == df.task.iloc[0]], [])
+    rows = []
+    for bb, keys in _keys_by_backbone(ours).items():
+        rows.append(Section(backbone_label(bb)))
+        for key in keys:
+            o, s = ours.get(key), TABLE6.get(key)
+            rows.append([str(key[1]), o["node"] if o else None, str((o or {}).get("n_features") or s[0]),
+                         f"{o['variance']:.1f}" if o else None, f"{s[1]:.1f}" if s else None])
+    return rows
+
+
+def _protocol_caption(protocols: list[str], first) -> str:
+    return (f"Linear SVM (C = {float(first.C):g}, {'standardized' if bool(first.standardize) else 'raw'} features), "
+            f"{int(first.n_folds)}-fold CV; per protocol the mean ± sample std (n = {int(first.n_folds)} folds) of the "
+            f"folds' scores and the balanced accuracy of all out-of-fold predictions pooled (pooled). "
+            + " ".join(f"{protocol_header(p)[0].upper()}{protocol_header(p)[1:]}: {PROTOCOLS[p].help}." for p in protocols))
+
+
+def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
     df = pd.DataFrame.from_records(records)
     first = df.iloc[0]
-    tasks = [t for t in TASKS if t in set(df.task)]
-    sections = []
-    for task in tasks:
+    data = data_text(ctx.synthetic, "PH2 (Mendonça et al. 2013)")
+    prep = " ".join(f"{backbone_label(k)}: {v}." for k, v in sorted(ctx.preprocessing.items()))
+    provenance = f"{data}. {prep} Profile {ctx.profile}, random seed {ctx.seed}."
+    tables = [Table("ph2_features", "PH2 layer sweep: features per layer",
+                    join("Layers by Keras-style index (−1 is the prediction layer); the torch node we read; the number of "
+                         "features and the percentage of them with non-zero variance over the images.", provenance, ctx.published),
+                    [Column("Layer"), Column("Node", "l"), Column("Features"), Column("ours", group="Var. (%)"),
+                     Column("publ.", group="Var. (%)")], feature_rows(df), wide=True)]
+    for task in (t for t in TASKS if t in set(df.task)):
         rows, protocols = ph2_table_rows(df, task)
-        sections.append({"task": task, "task_text": TASKS[task].label, "rows": rows, "protocols": protocols,
-                         "protocol_labels": [protocol_header(p) for p in protocols]})
-    common = {
-        "sections": sections, "ctx": ctx, "n_folds": int(first.n_folds), "C": float(first.C),
-        "standardize": bool(first.standardize), "seed_source": TABLE6_SOURCE,
-        "protocol_text": {p: PROTOCOLS[p].help for p in PROTOCOLS},
-        "preprocessing": [f"{backbone_label(k)}: {v}" for k, v in sorted(ctx.preprocessing.items())],
-        "data_text": "synthetic PH2 twin (demo profile)" if ctx.synthetic else "PH2 (Mendonça et al. 2013)",
-    }
-    texts = render_pair("ph2_layers", **common)
-    return texts["tex"], texts["md"]
+        columns = [Column("Layer")]
+        for p in protocols:
+            columns += [Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
+                        Column("pooled", group=PROTOCOLS[p].label)]
+        columns += [Column("Published", pm=True), Column("Δ")]
+        caption = join(_protocol_caption(protocols, first), provenance, ctx.published,
+                       "The publication does not state its task, nor whether its folds were stratified (its 0.5-point grid "
+                       "also fits stratified folds scored by accuracy). Δ = ours (folds as published) − published. "
+                       "Best of each CNN in bold.")
+        tables.append(Table(f"ph2_layers_{task}", f"PH2 layer sweep, {TASKS[task].label} (%)", caption, columns, rows,
+                            wide=True))
+    return tables
 
 
-def plot_ph2_layers(records: list[dict], out_stem: Path) -> list[Path]:
-    """Balanced accuracy vs layer, one panel per task, ours (solid) beside the seed (dashed)."""
-    plt = pyplot()
-
+def sweep_curves(records: list[dict]) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """(backbone, task, protocol) -> mean and sample std (%) per layer, layers from -2 down."""
     df = pd.DataFrame.from_records(records)
-    tasks = [t for t in TASKS if t in set(df.task)]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 4), squeeze=False, sharey=True)
+    out = {}
+    for (bb, task, protocol), g in df.groupby(["backbone", "task", "protocol"], sort=False):
+        agg = g.groupby("layer").balanced_accuracy.agg(["mean", lambda v: v.std(ddof=1)]) * 100
+        agg.columns = ["mean", "std"]
+        out[(bb, task, protocol)] = agg.sort_index(ascending=False)
+    return out
+
+
+def plot_ph2_layers(records: list[dict], out_stem: Path, title_suffix: str = "") -> list[Path]:
+    """Score vs layer, one panel per task, ours (solid, ± sample std clipped to [0, 100]) beside the published (dashed)."""
+    plt = pyplot()
+    curves = sweep_curves(records)
+    tasks = [t for t in TASKS if any(k[1] == t for k in curves)]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False, sharey=True,
+                             layout="constrained")
     for ax, task in zip(axes[0], tasks):
-        sub = df[df.task == task]
-        groups = list(sub.groupby(["backbone", "protocol"], sort=False))
-        for k, ((bb, protocol), g) in enumerate(groups):
-            agg = g.groupby("layer").balanced_accuracy.agg(["mean", lambda s: s.std(ddof=0)]) * 100
-            agg.columns = ["mean", "std"]
-            agg = agg.sort_index(ascending=False)
-            dodge = 0.1 * (k - (len(groups) - 1) / 2)  # keep error bars apart
-            ax.errorbar(agg.index + dodge, agg["mean"], yerr=agg["std"], marker="o", capsize=3,
-                        label=f"{backbone_label(bb)} ({protocol_header(protocol)})")
+        groups = [(k, v) for k, v in curves.items() if k[1] == task]
+        for n, ((bb, _, protocol), agg) in enumerate(groups):
+            dodge = 0.1 * (n - (len(groups) - 1) / 2)  # keep error bars apart
+            mean, std = agg["mean"].to_numpy(), agg["std"].fillna(0).to_numpy()
+            yerr = np.vstack([np.minimum(std, mean), np.minimum(std, 100 - mean)])  # scores live in [0, 100]
+            ax.errorbar(agg.index + dodge, mean, yerr=yerr, marker="o", capsize=3, ms=4,
+                        label=f"{backbone_label(bb)}, {protocol_header(protocol)}")
         for bb in dict.fromkeys(k[0] for k in TABLE6):
             layers = sorted((k[1] for k in TABLE6 if k[0] == bb), reverse=True)
-            ax.plot(layers, [TABLE6[(bb, l)][2] for l in layers], "--", marker="s", alpha=0.6,
-                    label=f"{backbone_label(bb)} (seed)")
-        ax.set_title(TASKS[task].label)
+            ax.plot(layers, [TABLE6[(bb, l)][2] for l in layers], "--", marker="s", ms=4, alpha=0.6,
+                    label=f"{backbone_label(bb)}, published")
+        ax.set_title(TASKS[task].label, fontsize=9)
         ax.set_xlabel("layer (Keras-style index)")
+        ax.set_ylim(top=100)
         ax.invert_xaxis()
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("balanced accuracy (%)")
-    axes[0][-1].legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+    axes[0][0].set_ylabel("mean over folds (%)")
+    axes[0][-1].legend(fontsize=6, loc="lower left")
+    fig.suptitle("PH2 layer sweep" + title_suffix, fontsize=10)
     return save_figure(fig, out_stem)
 
 
-def gated_metrics(params) -> list:
-    """Per cell: the mean over the folds (measured as its protocol says) and the pooled balanced accuracy."""
+def sweep_plot_rows(records: list[dict]) -> dict[str, tuple[list[str], list[list]]]:
+    """`dvc plots` data: per backbone and task, the mean per layer for each protocol and the published one."""
+    curves, out = sweep_curves(records), {}
+    for bb, task in dict.fromkeys((k[0], k[1]) for k in curves):
+        protocols = [p for (b, t, p) in curves if (b, t) == (bb, task)]
+        layers = list(curves[(bb, task, protocols[0])].index)
+        rows = [[int(l)] + [round(float(curves[(bb, task, p)].loc[l, "mean"]), 4) for p in protocols] for l in layers]
+        header = ["layer", *protocols]
+        if all((bb, int(l)) in TABLE6 for l in layers):
+            rows, header = [r + [TABLE6[(bb, r[0])][2]] for r in rows], header + ["published"]
+        out[f"{bb}__{task}"] = (header, rows)
+    return out
+
+
+def metrics(params) -> dict[str, float]:
+    """Per CNN, layer, task and protocol: the mean over the folds (measured as the protocol says), its sample
+    std and the pooled balanced accuracy; the layer-ranking measures and LEEP."""
     from .. import paths
     from ..io import read_json
-    from .experiments import Metric
 
     path = params.resolve_path(paths.PH2_SUMMARY)
     if not path.is_file():
-        return []
-    out = []
-    for bb, layers in read_json(path)["ph2_layers"].items():
+        return {}
+    summary, out = read_json(path), {}
+    for bb, layers in summary["ph2_layers"].items():
         for layer, tasks in layers.items():
             for task, protocols in tasks.items():
                 for protocol, v in protocols.items():
                     name = f"ph2/{bb}/{layer}/{task}/{protocol}"
-                    out.append(Metric(name, v["mean"], PROTOCOLS[protocol].kind))
-                    if "pooled_balanced_accuracy" in v:
-                        out.append(Metric(f"{name}/pooled", v["pooled_balanced_accuracy"], "pooled_balanced_accuracy"))
-    return out + transferability_metrics(read_json(path).get("transferability", {}))
+                    out |= {f"{name}/{PROTOCOLS[protocol].kind}": v["mean"], f"{name}/std": v["std"],
+                            f"{name}/pooled_balanced_accuracy": v["pooled_balanced_accuracy"]}
+    out |= {f"ph2/{bb}/{layer}/{task}/{m}": v for bb, layers in summary.get("transferability", {}).items()
+            for layer, tasks in layers.items() for task, values in tasks.items() for m, v in values.items()}
+    return out
 
 
-def transferability_metrics(transfer: dict) -> list:
-    from .experiments import Metric
-
-    return [Metric(f"ph2/{bb}/{layer}/{task}/{m}", v, m) for bb, layers in transfer.items()
-            for layer, tasks in layers.items() for task, values in tasks.items() for m, v in values.items()]
-
-
-EXPERIMENTS.implement("ph2", gated_metrics)
+EXPERIMENTS.implement("ph2", metrics)
 
 
 def _measures_of(transfer: dict) -> list[str]:
@@ -169,7 +225,7 @@ def _measures_of(transfer: dict) -> list[str]:
     return [m for m in MEASURES if layers and any(m in values for v in layers for values in v.values())]
 
 
-def transferability_tables(summary: dict) -> tuple[list[list[str]], list[list[str]]]:
+def transferability_tables(summary: dict) -> tuple[list, list]:
     """Per backbone, task and layer: the CV means beside LogME and H-score; and per measure and protocol
     the rank correlation with the CV mean over the layers and whether both pick the same top layer."""
     from ..methods.rank import rank_correlation, signed
@@ -177,6 +233,8 @@ def transferability_tables(summary: dict) -> tuple[list[list[str]], list[list[st
     values, summary_rows = [], []
     for bb, transfer in summary.get("transferability", {}).items():
         layers = [k for k in transfer if k != "source_model"]
+        values.append(Section(backbone_label(bb)))
+        summary_rows.append(Section(backbone_label(bb)))
         for task in TASKS:
             cells = {layer: summary["ph2_layers"][bb][layer].get(task) for layer in layers}
             if not all(cells.values()):
@@ -184,8 +242,7 @@ def transferability_tables(summary: dict) -> tuple[list[list[str]], list[list[st
             protocols = [p for p in PROTOCOLS if p in cells[layers[0]]]
             leep = transfer.get("source_model", {}).get(task, {}).get("leep")
             for layer in layers:
-                values.append([backbone_label(bb), TASKS[task].name, layer]
-                              + [f"{cells[layer][p]['mean']:.2f}" for p in protocols]
+                values.append([TASKS[task].short, layer] + [f"{cells[layer][p]['mean']:.1f}" for p in protocols]
                               + [f"{transfer[layer][task][m]:.4g}" for m in _measures_of(transfer)])
             for m in _measures_of(transfer):
                 score = [transfer[layer][task][m] for layer in layers]
@@ -193,30 +250,30 @@ def transferability_tables(summary: dict) -> tuple[list[list[str]], list[list[st
                     cv = [cells[layer][p]["mean"] for layer in layers]
                     same_top = layers[int(np.argmax(score))] == layers[int(np.argmax(cv))]
                     tau, rho = rank_correlation(score, cv)
-                    summary_rows.append([backbone_label(bb), TASKS[task].name, MEASURES.label(m), PROTOCOLS[p].label,
-                                         str(len(layers)), signed(tau), signed(rho), "yes" if same_top else "no",
-                                         "" if leep is None else f"{leep:.3f}"])
+                    summary_rows.append([TASKS[task].short, MEASURES.label(m), p, str(len(layers)), signed(tau),
+                                         signed(rho), "yes" if same_top else "no", "" if leep is None else f"{leep:.3f}"])
     return values, summary_rows
 
 
-def render_transferability(summary: dict) -> dict[str, dict[str, str]]:
+def render_transferability(summary: dict, provenance: str = "") -> list[Table]:
     values, correlations = transferability_tables(summary)
     if not values:
-        return {}
+        return []
     transfer = next(iter(summary["transferability"].values()))
     protocols = [p for p in PROTOCOLS if any(p in t for l in summary["ph2_layers"].values() for x in l.values()
                                              for t in x.values())]
-    header = ["CNN", "Task", "Layer"] + [f"CV, {PROTOCOLS[p].label}" for p in protocols] + \
-        [MEASURES.label(m) for m in _measures_of(transfer)]
-    return {
-        "ph2_transferability": render_pair(
-            "plain_table", rows=values, header=header, label="tab:ph2-transferability", align="lll" + "r" * (len(header) - 3),
-            caption="PH2 layer sweep: layer-ranking measures computed on the features and labels alone (LogME, You et "
-                    "al. 2021; H-score, Bao et al. 2019; higher is better) beside the linear SVM's CV means (%)"),
-        "ph2_transferability_summary": render_pair(
-            "plain_table", rows=correlations, label="tab:ph2-transferability-summary", align="llllrrrcr",
-            header=["CNN", "Task", "Measure", "CV", "n", "Kendall tau", "Spearman rho", "Same top layer", "LEEP"],
-            caption="Do the measures rank the layers as cross-validation does? Rank correlation with the CV mean over "
-                    "the n layers, and whether the measure's best layer is the CV's; LEEP (Nguyen et al. 2020) scores "
-                    "the backbone's ImageNet head, once per backbone and task"),
-    }
+    columns = [Column("Task", "l"), Column("Layer")] + [Column(p, group="CV mean (%)") for p in protocols] + \
+        [Column(math_label(MEASURES.label(m)), group="Measures") for m in _measures_of(transfer)]
+    return [
+        Table("ph2_transferability", "PH2: layer-ranking measures beside the CV means",
+              join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2023), "
+                   "computed on the features and labels alone (higher is better), beside the linear SVM's CV means per "
+                   "protocol (paper: folds as published; stratified: stratified CV).", provenance),
+              columns, values, wide=True),
+        Table("ph2_transferability_summary", "PH2: do the measures rank the layers as CV does?",
+              join("Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, and whether "
+                   "the measure's best layer is the CV's; LEEP (Nguyen et al. 2020) scores the backbone's ImageNet "
+                   "head, once per backbone and task.", provenance),
+              [Column("Task", "l"), Column("Measure", "l"), Column("CV", "l"), Column("n"), Column("τ"), Column("ρ"),
+               Column("Same top", "c"), Column("LEEP")], correlations, wide=True),
+    ]

@@ -3,47 +3,64 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .captions import data_text
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
-from .render import render_pair
+from .render import PM, Column, Table, join
 
 
-def render(out: dict, commit: str) -> dict[str, str]:
+def render(out: dict, folds: int) -> Table:
+    n_test = out["n_test"]
     rows = [[r["recipe"], r["what"], r["metric"],
-             f"{100 * r['mean']:.2f} ± {100 * r['std']:.2f}" if "std" in r else f"{100 * r['mean']:.2f}"]
+             PM(f"{100 * r['mean']:.1f}", f"{100 * r['std']:.1f}") if "std" in r else PM(f"{100 * r['mean']:.1f}", "")]
             for r in out["results"]]
-    data = "the CIFAR-10 twin (demo profile)" if out["synthetic"] else "CIFAR-10"
-    caption = (f"The seed's teaching recipes on a {100 * out['fraction']:g} % stratified subsample of {data} "
-               f"({out['n_train']} training, {out['n_test']} test images, seed {out['seed']}); accuracy (%). "
-               f"Backbone {out['backbone']}: {out['preprocessing']}. Profile {out['profile']}, commit {commit}")
-    return render_pair("plain_table", caption=caption, rows=rows, header=["Recipe", "What", "Metric", "Ours"],
-                       label="tab:recipes", align="lllr")
+    data = data_text(out["synthetic"], "CIFAR-10 (Krizhevsky 2009)")
+    caption = join(f"On a {100 * out['fraction']:g} % stratified subsample ({out['n_train']} training, {n_test} test images; "
+                   f"one test image is {100 / n_test:.2f} points); CV accuracy: mean ± sample std over n = {folds} folds of "
+                   f"the training images. Backbone {out['backbone']}: {out['preprocessing']}.",
+                   f"{data}. Profile {out['profile']}, random seed {out['seed']}.")
+    return Table("recipes", "The seed's teaching recipes: accuracy (%)", caption,
+                 [Column("Recipe", "l"), Column("What", "p{0.5\\linewidth}"), Column("Metric", "l"),
+                  Column("Ours", pm=True)], rows, wide=True)
 
 
-def plot_curves(out: dict, stem: Path) -> list[Path]:
+def plot_curves(out: dict, stem: Path, title_suffix: str = "") -> list[Path]:
     plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.3), layout="constrained")
+    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.8), layout="constrained")
     h = out["finetune_history"]
     a.plot([x["epoch"] for x in h], [100 * x["train_accuracy"] for x in h], marker="o", label="train")
     a.plot([x["epoch"] for x in h], [100 * x["val_accuracy"] for x in h], marker="o", label="test")
-    a.set(title="fine-tuning recipe: new softmax head", xlabel="epoch", ylabel="accuracy (%)")
+    a.set(title="new softmax head", xlabel="epoch", ylabel="accuracy (%)", ylim=(0, 100))
     b.plot(range(1, len(out["autoencoder_loss"]) + 1), out["autoencoder_loss"], marker="o")
-    b.set(title="autoencoder recipe", xlabel="epoch", ylabel="reconstruction MSE")
+    b.set(title="autoencoder", xlabel="epoch", ylabel="reconstruction MSE")
     for ax in (a, b):
         ax.grid(alpha=0.3)
     a.legend()
+    fig.suptitle("Teaching recipes: training curves" + title_suffix, fontsize=10)
     return save_figure(fig, stem)
 
 
-def gated_metrics(params) -> list:
+def plot_rows(out: dict) -> dict[str, tuple[list[str], list[list]]]:
+    """`dvc plots` data: the softmax head's accuracy per epoch and the autoencoder's loss per epoch."""
+    h = out["finetune_history"]
+    return {"finetune_history": (["epoch", "train_accuracy", "val_accuracy"],
+                                 [[x["epoch"], round(x["train_accuracy"], 6), round(x["val_accuracy"], 6)] for x in h]),
+            "autoencoder_loss": (["epoch", "loss"], [[k + 1, v] for k, v in enumerate(out["autoencoder_loss"])])}
+
+
+def metrics(params) -> dict[str, float]:
     from .. import paths
     from ..io import read_json
-    from .experiments import Metric
 
     path = params.resolve_path(paths.RECIPES_RESULTS)
     if not path.is_file():
-        return []
-    return [Metric(f"recipes/{r['recipe']}", round(100 * r["mean"], 4), "accuracy") for r in read_json(path)["results"]]
+        return {}
+    out = {}
+    for r in read_json(path)["results"]:
+        out[f"recipes/{r['recipe']}/accuracy"] = round(100 * r["mean"], 4)
+        if "std" in r:
+            out[f"recipes/{r['recipe']}/std"] = round(100 * r["std"], 4)
+    return out
 
 
-EXPERIMENTS.implement("recipes", gated_metrics)
+EXPERIMENTS.implement("recipes", metrics)

@@ -111,7 +111,7 @@ def run(params: Params, source: str, target: str, progress: bool = True) -> None
         rows.append(row(params, source, target, space, values, scores_out[space], data))
         print(f"{source} -> {target} {space}: " + ", ".join(f"{MEASURES.label(m.name)} {values[m.name]:.2f}"
                                                               for m in measures("scores")))
-    write_json(params.resolve_path(paths.ANOMALY_METRICS / f"{pair}.json"), {
+    write_json(params.resolve_path(paths.ANOMALY_RECORDS / f"{pair}.json"), {
         "rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
         "target_preprocessing": data["meta_t"]["preprocessing_text"]})
     scores_path = params.resolve_path(paths.ANOMALY_SCORES / f"{pair}.npz")

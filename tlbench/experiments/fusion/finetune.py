@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import paths
 from ...data.fruits360 import Fruits360
-from ...io import write_jsonl
+from ...io import write_csv, write_json
 from ...params import Params
 from ..stage import main
 
@@ -20,10 +20,12 @@ def run(params: Params, progress: bool = True) -> None:
     from ...models.finetune import finetune
 
     ds = Fruits360.load(params.dataset_root("fruits360"))
-    history = finetune(ds.train.samples, ds.test.samples, ds.train.classes, finetune_config(params),
+    history, seconds = finetune(ds.train.samples, ds.test.samples, ds.train.classes, finetune_config(params),
                        params.resolve_path(paths.FINETUNE_MODEL), params.resolve_path(paths.FINETUNE_WORK),
                        progress=progress)
-    write_jsonl(params.resolve_path(paths.FINETUNE_HISTORY), history)
+    columns = ["epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "lr"]
+    write_csv(params.resolve_path(paths.FINETUNE_HISTORY), columns, ([h[c] for c in columns] for h in history))
+    write_json(params.resolve_path(paths.TIMINGS / "fusion_finetune_epochs.json"), {"seconds_per_epoch": seconds})
 
 
 if __name__ == "__main__":

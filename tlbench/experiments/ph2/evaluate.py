@@ -1,5 +1,5 @@
 """Stage ph2_evaluate: 20-fold CV of a linear SVM per backbone, layer, task and protocol; one row per
-fold (reports/metrics/ph2_folds.jsonl) and the means (ph2_summary.json)."""
+fold (reports/records/ph2_folds.jsonl) and the means (ph2_summary.json)."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +40,7 @@ def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray
 
 def summarise(rows: list[dict]) -> dict:
     """{backbone: {layer: {task: {protocol: {mean, std, pooled_balanced_accuracy}}}}} in %: the mean and
-    population std over the folds of the folds' balanced accuracies (for the paper protocol, accuracy)."""
+    sample std (n - 1) over the folds of the folds' balanced accuracies (for the paper protocol, accuracy)."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["backbone"], str(r["layer"]), r["task"], r["protocol"]), []).append(r)
@@ -48,7 +48,7 @@ def summarise(rows: list[dict]) -> dict:
     for (bb, layer, task, protocol), folds in groups.items():
         ba = np.array([f["balanced_accuracy"] for f in folds]) * 100
         summary.setdefault(bb, {}).setdefault(layer, {}).setdefault(task, {})[protocol] = {
-            "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=0)), 4),
+            "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=1)), 4), "n": int(len(ba)),
             "pooled_balanced_accuracy": round(100 * folds[0]["pooled_balanced_accuracy"], 4)}
     return summary
 

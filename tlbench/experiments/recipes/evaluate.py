@@ -70,7 +70,7 @@ def feature_recipes(params: Params, F: dict, ytr, yte) -> list[dict]:
     knn = cross_val_score(KNeighborsClassifier(k), F["train"]["global"], ytr,
                           cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
     results = [{"recipe": "FE1", "what": f"-2 features, {k}-NN, stratified {folds}-fold CV", "metric": "CV accuracy",
-                "mean": float(knn.mean()), "std": float(knn.std())},
+                "mean": float(knn.mean()), "std": float(knn.std(ddof=1))},
                {"recipe": "FE2", "what": f"-2 features, PCA({r.pca}), linear SVM", "metric": "test accuracy",
                 "mean": svm_accuracy(F["train"]["global"], ytr, F["test"]["global"], yte, r.pca, r.svm.C)}]
     for local, label in (("last", "last block"), ("early", "1st block")):
@@ -88,7 +88,7 @@ def autoencoder_recipe(params: Params, data: dict) -> tuple[dict, list[float]]:
     from ...models.autoencoder import train_autoencoder
 
     r = params.model.recipes
-    ae, losses = train_autoencoder(data["train"], r.autoencoder.model_dump(), params.seed)
+    ae, losses = train_autoencoder(data["train"], r.autoencoder.model_dump() | {"threads": r.threads}, params.seed)
     with torch.no_grad():
         codes = {s: ae.code(torch.from_numpy(data[s]).permute(0, 3, 1, 2).float() / 255).numpy() for s in ("train", "test")}
     acc = svm_accuracy(codes["train"], data["ytr"], codes["test"], data["yte"], None, r.svm.C)
@@ -103,7 +103,7 @@ def run(params: Params, progress: bool = True) -> None:
     F, meta, timings = extract(params, data, progress)
     results = feature_recipes(params, F, data["ytr"], data["yte"])
     history = train_softmax_head(F["train"]["global"], data["ytr"], F["test"]["global"], data["yte"], 10,
-                                 r.finetune.model_dump(), params.seed)
+                                 r.finetune.model_dump() | {"threads": r.threads}, params.seed)
     results.append({"recipe": "Fine-tuning", "metric": "test accuracy", "mean": history[-1]["val_accuracy"],
                     "what": f"new softmax head on -2, SGD lr {r.finetune.lr}, batch {r.finetune.batch_size}, "
                             f"{r.finetune.epochs} epochs (frozen base)"})

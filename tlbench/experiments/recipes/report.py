@@ -1,21 +1,29 @@
-"""Stage recipes_report: the recipes' table and their training curves."""
+"""Stage recipes_report: the recipes' table, their training curves and the curves' data for
+`dvc plots`, the metrics file and the provenance."""
 from __future__ import annotations
 
 from ... import paths
-from ...io import git_commit, read_json
+from ...io import read_json, write_csv
 from ...params import Params
 from ..stage import main
 
 
 def run(params: Params, progress: bool = True) -> None:
     from ...reporting import recipes
-    from ...reporting.render import write_pair
+    from ...reporting.captions import figure_suffix
+    from ...reporting.outputs import write_metrics, write_provenance
+    from ...reporting.render import write_tables
 
     out = read_json(params.resolve_path(paths.RECIPES_RESULTS))
-    for path in write_pair(params.resolve_path(paths.tables("recipes")), "recipes",
-                           recipes.render(out, git_commit(params.root_dir))):
+    for path in write_tables(params.resolve_path(paths.tables("recipes")),
+                             [recipes.render(out, params.model.recipes.knn["folds"])]):
         print(f"wrote {path}")
-    recipes.plot_curves(out, params.resolve_path(paths.figures("recipes")) / "recipes_curves")
+    recipes.plot_curves(out, params.resolve_path(paths.figures("recipes")) / "recipes_curves",
+                        figure_suffix(params.settings.synthetic))
+    for stem, (header, rows) in recipes.plot_rows(out).items():
+        write_csv(params.resolve_path(paths.plots("recipes")) / f"{stem}.csv", header, rows)
+    write_metrics(params, "recipes")
+    write_provenance(params, "recipes", {"preprocessing": out["preprocessing"], "weights": out["weights_id"]})
 
 
 if __name__ == "__main__":

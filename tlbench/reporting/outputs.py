@@ -1,0 +1,68 @@
+"""What a report stage writes beside its tables: the experiment's metrics (one flat JSON of numbers,
+the DVC metrics file that `tlbench check` gates) and its provenance (versions, preprocessing,
+weights, seeds, params hash: not metrics, so `dvc metrics`/`dvc exp show` stay numbers only)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .. import paths
+from ..errors import TlbenchError
+from ..io import library_versions, read_json, write_json
+from ..methods.registry import MEASURES
+from .experiments import EXPERIMENTS, Metric
+
+
+def measure_of(name: str) -> str:
+    """A metric's measure is the last part of its name: anomaly/ped1->ped2/raw/eer -> eer."""
+    last = name.rsplit("/", 1)[-1]
+    if last not in MEASURES:
+        raise TlbenchError(f"metric {name!r} does not end in a registered measure (tlbench/methods/registry.py)")
+    return last
+
+
+def experiment_metrics(params, experiment: str) -> dict[str, float]:
+    """The experiment's metrics computed from its records (its reporting module implements it)."""
+    import importlib
+
+    importlib.import_module(f"{__package__}.{experiment}")
+    values = EXPERIMENTS.impl(experiment)(params)
+    for name, value in values.items():
+        measure_of(name)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TlbenchError(f"metric {name!r} is {value!r}: metrics files hold numbers only")
+    return dict(sorted(values.items()))
+
+
+def write_metrics(params, experiment: str) -> Path:
+    path = write_json(params.resolve_path(paths.metrics(experiment)), experiment_metrics(params, experiment))
+    print(f"wrote {path}")
+    return path
+
+
+def read_metrics(params) -> dict[str, Metric]:
+    """Every experiment's metrics file that exists (a missing one is reported by the gate as missing metrics)."""
+    out = {}
+    for name in EXPERIMENTS:
+        path = params.resolve_path(paths.metrics(name))
+        if path.is_file():
+            out |= {k: Metric(k, float(v), measure_of(k)) for k, v in read_json(path).items()}
+    return out
+
+
+def params_section(params, experiment: str) -> dict:
+    keys = EXPERIMENTS[experiment].params + ("profile", "seed", f"profiles.{params.profile}")
+    return {key: params.get(key) for key in keys}
+
+
+def write_provenance(params, experiment: str, record: dict) -> Path:
+    """reports/provenance/<experiment>.json: what produced the numbers, without anything that changes per run."""
+    section = params_section(params, experiment)
+    digest = hashlib.sha256(json.dumps(section, sort_keys=True, default=str).encode()).hexdigest()
+    path = write_json(params.resolve_path(paths.provenance(experiment)), {
+        "experiment": experiment, "profile": params.profile, "random_seed": params.seed,
+        "synthetic_data": params.settings.synthetic, "params_sha256": digest, "params": section,
+        "versions": library_versions()} | record)
+    print(f"wrote {path}")
+    return path
