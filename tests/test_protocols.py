@@ -82,3 +82,45 @@ def test_variance_fraction_counts_constant_columns():
     X = np.zeros((5, 40000), dtype=np.float32)
     X[:, ::4] = np.arange(5)[:, None]
     assert variance_fraction(X, chunk=1000) == 0.25
+
+
+def _dead_and_constant_features(rng, n=120, d=300):
+    """Features with a float64 constant whose mean does not round-trip (0.1: the std of 90 copies is
+    2.8e-17; float32 features always round-trip), and units dead on the training images but alive on
+    a few test images, as ReLU units give."""
+    X = rng.normal(size=(n, d)) * rng.uniform(0.1, 10, d) + rng.normal(0, 3, d)
+    X[:, :10] = 0.1
+    X[:90, 10:15] = 0.0
+    X[90:, 10:15] = rng.uniform(0.5, 2.0, (n - 90, 5))
+    y = (X[:, 20:30].sum(1) + rng.normal(0, 2, n) > X[:, 20:30].sum(1).mean()).astype(int)
+    return X, y
+
+
+def test_features_constant_on_the_training_rows_are_not_divided_by_rounding_noise():
+    X, y = _dead_and_constant_features(np.random.default_rng(3))
+    ours = LinearKernelSVC(C=0.5).fit(X[:90], y[:90])
+    assert (ours.scale_[:15] == 1.0).all()  # the std of 90 copies of 0.1 is ~1e-17, not a scale
+    ref = make_pipeline(StandardScaler(), SVC(kernel="linear", C=0.5)).fit(X[:90], y[:90])
+    np.testing.assert_allclose(ours.decision_function(X[90:]), ref.decision_function(X[90:]), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_fold_kernels_equal_each_folds_own_z_scored_kernel(standardize):
+    from tlbench.methods.fold_kernels import FoldKernels
+
+    X, y = _dead_and_constant_features(np.random.default_rng(4))
+    X[:100, 40:45] = 0.0  # alive on the last paper test fold only: constant on its training rows
+    splits = cv_splits("paper", y, 6, seed=0) + cv_splits("stratified", y, 6, seed=0)
+    kernels = FoldKernels(X, splits, standardize, chunk=64)  # several column blocks
+    for train, test in splits:
+        Z = LinearKernelSVC(standardize=standardize).fit(X[train], y[train])._prep(X)
+        np.testing.assert_allclose(kernels[train], Z @ Z.T, rtol=1e-9, atol=1e-9 * np.abs(Z @ Z.T).max())
+
+
+def test_cross_validate_through_fold_kernels_predicts_as_the_per_fold_svm():
+    X, y = _dead_and_constant_features(np.random.default_rng(5))
+    splits = cv_splits("stratified", y, 5, seed=0)
+    scores = cross_validate(X, y, splits, C=1.0, standardize=True)
+    for s, (train, test) in zip(scores, splits):
+        expected = LinearKernelSVC(C=1.0).fit(X[train], y[train]).predict(X[test])
+        np.testing.assert_array_equal(s.y_pred, expected)

@@ -54,12 +54,24 @@ def logme(F: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean([logme_class(F, (y == c).astype(np.float64)) for c in np.unique(y)]))
 
 
+def _left_singular(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(U, S) of the thin SVD of F (n x d), without its d-long right vectors: F' = Q R by Householder
+    QR (backward stable, so S is as accurate as LAPACK's SVD of F), then the SVD of the small R'.
+    On 200 x 62,720 features this is ~10x faster than np.linalg.svd, which also forms V."""
+    if F.shape[1] <= F.shape[0]:
+        U, S, _ = np.linalg.svd(F, full_matrices=False)
+        return U, S
+    R = np.linalg.qr(F.T, mode="r")
+    U, S, _ = np.linalg.svd(R.T)
+    return U, S
+
+
 def h_score(F: np.ndarray, y: np.ndarray) -> float:
     """tr(cov(f)^+ cov(E[f | y])) (Bao et al. 2019), with the pseudo-inverse taken in the span of the
     centred features, so that it stays exact and cheap when there are more features than images."""
     F = np.asarray(F, np.float64)
     F = F - F.mean(0)
-    U, S, _ = np.linalg.svd(F, full_matrices=False)
+    U, S = _left_singular(F)
     keep = S > S[0] * max(F.shape) * np.finfo(np.float64).eps
     Z = U[:, keep] * S[keep]  # the same features in an orthonormal basis of their span
     cov = Z.T @ Z / len(Z)
@@ -88,7 +100,7 @@ def h_score_shrinkage(F: np.ndarray, y: np.ndarray) -> float:
     F = F - F.mean(0)
     n, d = F.shape
     alpha = ledoit_wolf_shrinkage(F)
-    U, S, _ = np.linalg.svd(F, full_matrices=False)
+    U, S = _left_singular(F)
     Z = U * S  # the features in an orthonormal basis of their span (the class means lie in it)
     cov = (1 - alpha) * Z.T @ Z / n + alpha * float((S**2).sum()) / (n * d) * np.eye(len(S))
     means = np.stack([Z[y == c].mean(0) for c in np.unique(y)])

@@ -33,6 +33,19 @@ def cv_splits(protocol: str, y: np.ndarray, n_folds: int, seed: int) -> list[tup
     return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
 
 
+def constant_features(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
+    """Features that are constant over `n` rows, up to the rounding of their mean: scikit-learn's
+    StandardScaler rule. A plain `std > 0` is not enough: the mean of 190 copies of 0.1 is not
+    exactly 0.1, its std comes out ~1e-17, and dividing by it blows a test image up to ~1e16."""
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
+def zscore_scale(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
+    """The std to divide by: 1 for constant features (as StandardScaler), so they stay constant."""
+    return np.where(constant_features(var, mean, n), 1.0, np.sqrt(var))
+
+
 class LinearKernelSVC(ClassifierMixin, BaseEstimator):
     """`SVC(kernel='linear')` computed through a precomputed Gram matrix.
 
@@ -56,8 +69,7 @@ class LinearKernelSVC(ClassifierMixin, BaseEstimator):
             raise TlbenchError("features contain NaN or inf: re-run extraction (precision fp32) or check the images")
         if self.standardize:
             self.mean_ = X.mean(axis=0)
-            std = X.std(axis=0)
-            self.scale_ = np.where(std > 0, std, 1.0)  # as StandardScaler does for constant features
+            self.scale_ = zscore_scale(X.var(axis=0), self.mean_, len(X))
         self.train_ = self._prep(X)
         self.svc_ = SVC(kernel="precomputed", C=self.C).fit(self.train_ @ self.train_.T, y)
         self.classes_ = self.svc_.classes_
@@ -96,12 +108,18 @@ class FoldScore:
     y_pred: np.ndarray
 
 
-def cross_validate(X: np.ndarray, y: np.ndarray, splits, C: float, standardize: bool) -> list[FoldScore]:
+def cross_validate(X: np.ndarray, y: np.ndarray, splits, C: float, standardize: bool, kernels=None) -> list[FoldScore]:
+    """The linear SVM of the seed per fold, trained and tested through the fold's precomputed kernel
+    (`kernels`: a FoldKernels holding these splits, shared by the tasks and protocols of one layer)."""
+    from .fold_kernels import FoldKernels
+
+    kernels = kernels if kernels is not None else FoldKernels(X, splits, standardize)
     scores = []
     for k, (train, test) in enumerate(splits):
         if len(np.unique(y[train])) < 2:
             raise TlbenchError(f"fold {k} trains on one class only: use the stratified protocol or fewer folds")
-        pred = LinearKernelSVC(C=C, standardize=standardize).fit(X[train], y[train]).predict(X[test])
+        K = kernels[train]
+        pred = SVC(kernel="precomputed", C=C).fit(K[np.ix_(train, train)], y[train]).predict(K[np.ix_(test, train)])
         scores.append(FoldScore(k, len(train), len(test), fold_balanced_accuracy(y[test], pred),
                                 float((pred == y[test]).mean()), len(np.unique(y[test])), np.asarray(test), pred))
     return scores
