@@ -79,10 +79,14 @@ def write_fruits360(root: Path, seed: int, train_per_class: int, test_per_class:
     return root
 
 
-def write_supermarket(root: Path, seed: int, per_class: int, size: tuple[int, int] = (256, 192)) -> Path:
-    """`<class>/<k>.jpg`: several fruits of one kind in clutter, under varied lighting."""
+def write_supermarket(root: Path, seed: int, per_class: int, size: tuple[int, int] = (256, 192),
+                      kinds: list[str] | None = None) -> Path:
+    """`<class>/<k>.jpg`: several fruits of one kind in clutter, under varied lighting. `kinds`: only
+    these classes (each image is seeded on its own, so classes can be written in parallel)."""
     w, h = size
     for c, kind in enumerate(tqdm(FRUIT_KINDS, desc="demo supermarket", unit="class", disable=None)):
+        if kinds is not None and kind not in kinds:
+            continue
         out = root / SUPERMARKET_NAMES[kind]
         out.mkdir(parents=True, exist_ok=True)
         for k in range(per_class):
