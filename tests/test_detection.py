@@ -21,7 +21,7 @@ def in_domain(tmp_path_factory):
                                         "train": {"train": [0, 79], "test": [100, None]}},
         "anomaly.scenes": list(SCENES), "extract.batch_size": 16})
     for args in (["demo-data"], *[["anomaly-extract", s] for s in SCENES], ["anomaly-gamma"],
-                 *[["anomaly-evaluate", s, t] for s in SCENES for t in SCENES]):
+                 ["anomaly-evaluate"]):
         assert main(["--params", str(params), "--no-progress", *args]) == 0, args
     rows = [r for s in SCENES for t in SCENES for r in read_json(tmp / f"reports/records/anomaly/{s}__{t}.json")["rows"]]
     return tmp, rows

@@ -60,9 +60,7 @@ def declared_paths() -> set[str]:
     values = {v.as_posix() for v in vars(paths).values() if isinstance(v, PurePath)}
     for experiment in ("ph2", "anomaly", "fusion", "recipes"):
         values |= {paths.tables(experiment).as_posix(), paths.figures(experiment).as_posix()}
-    pair = paths.anomaly_pair("${item.source}", "${item.target}")
     values |= {f"{paths.ANOMALY_FEATURES.as_posix()}/{x}" for x in ("${key}", "${item.source}", "${item.target}")}
-    values |= {f"{paths.ANOMALY_SCORES.as_posix()}/{pair}.npz", f"{paths.ANOMALY_RECORDS.as_posix()}/{pair}.json"}
     for experiment in ("ph2", "anomaly", "fusion", "recipes"):
         values |= {paths.metrics(experiment).as_posix(), paths.provenance(experiment).as_posix(),
                    paths.plots(experiment).as_posix()}

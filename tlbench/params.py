@@ -113,6 +113,14 @@ class Extract(Strict):
     resize: Literal["squash", "keras", "shorter_side_crop"]
     allow_download: bool
     weights: dict[BackboneName, str]
+    backend: Literal["local", "ray"] = "local"  # where a stage's independent jobs run (tlbench/scale.py)
+
+
+class RayParams(Strict):
+    address: str = "local"  # local: Ray on this machine | auto: the cluster it belongs to | ray://HOST:10001
+    num_cpus: Annotated[int, Field(ge=1)] | None = None  # for `local`; null: every core
+    cpus_per_task: PositiveFloat = 1.0
+    max_retries: Annotated[int, Field(ge=0)] = 3  # a task whose worker dies is run again
 
 
 class SVM(Strict):
@@ -223,6 +231,7 @@ class Root(Strict):
     fusion: Fusion
     recipes: Recipes
     report: Report = Report()
+    ray: RayParams = RayParams()
     check: Check
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Stage anomaly_evaluate@SOURCE-TARGET: per space, a detector trained on the source's normal training
+"""Stage anomaly_evaluate: for every source -> target pair of scenes and per space, a detector trained on the source's normal training
 frames scores every test frame of the target; every registered score measure (EER, ...) per space."""
 from __future__ import annotations
 
@@ -102,23 +102,46 @@ def load_pair(params: Params, source: str, target: str) -> dict:
     return {"Xs": Xs, "Xt_train": Xt_train, "Xt": Xt, "yt": yt, "groups": groups, "meta": meta, "meta_t": meta_t}
 
 
-def run(params: Params, source: str, target: str, progress: bool = True) -> None:
+def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]:
+    """One source -> target pair: its record (rows per space, versions, preprocessing) and its scores
+    (labels, groups and the smoothed scores per space). Pure: the caller writes them."""
     SCENES[source], SCENES[target]  # an unknown name fails here, with the valid ones
-    data, pair = load_pair(params, source, target), paths.anomaly_pair(source, target)
-    rows, scores_out = [], {"labels": data["yt"], "groups": data["groups"]}
+    data = load_pair(params, source, target)
+    rows, scores = [], {"labels": data["yt"], "groups": data["groups"]}
     for space in params.model.anomaly.spaces:
-        values, scores_out[space] = evaluate_space(params, space, data, f"{source} -> {target}")
-        rows.append(row(params, source, target, space, values, scores_out[space], data))
-        print(f"{source} -> {target} {space}: " + ", ".join(f"{MEASURES.label(m.name)} {values[m.name]:.2f}"
-                                                              for m in measures("scores")))
-    write_json(params.resolve_path(paths.ANOMALY_RECORDS / f"{pair}.json"), {
-        "rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
-        "target_preprocessing": data["meta_t"]["preprocessing_text"]})
-    scores_path = params.resolve_path(paths.ANOMALY_SCORES / f"{pair}.npz")
-    scores_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = scores_path.with_name(f".tlbench-tmp-{scores_path.name}")
-    np.savez(tmp, **scores_out)
-    tmp.replace(scores_path)
+        values, scores[space] = evaluate_space(params, space, data, f"{source} -> {target}")
+        rows.append(row(params, source, target, space, values, scores[space], data))
+    record = {"rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
+              "target_preprocessing": data["meta_t"]["preprocessing_text"]}
+    return record, scores
+
+
+def pairs(params: Params) -> list[tuple[str, str]]:
+    scenes = params.model.anomaly.scenes
+    return [(source, target) for source in scenes for target in scenes]
+
+
+def _summary(record: dict) -> str:
+    return "; ".join(f"{r['source']} -> {r['target']} {r['space']}: " +
+                     ", ".join(f"{MEASURES.label(m.name)} {r[m.name]:.2f}" for m in measures("scores"))
+                     for r in record["rows"])
+
+
+def run(params: Params, progress: bool = True) -> None:
+    """Every source -> target pair (on Ray when `extract.backend: ray`), written atomically: one record
+    and one score file per pair, in two folders that replace the old ones only when all pairs are done."""
+    from ...io import atomic_dir
+    from ...scale import fan_out
+
+    jobs = pairs(params)
+    results = fan_out(params, evaluate_pair, [(params, s, t) for s, t in jobs], desc="anomaly pairs", progress=progress)
+    with atomic_dir(params.resolve_path(paths.ANOMALY_RECORDS)) as records, \
+            atomic_dir(params.resolve_path(paths.ANOMALY_SCORES)) as scores:
+        for (source, target), (record, pair_scores) in zip(jobs, results):
+            pair = paths.anomaly_pair(source, target)
+            write_json(records / f"{pair}.json", record)
+            np.savez(scores / f"{pair}.npz", **pair_scores)
+            print(_summary(record))
 
 
 if __name__ == "__main__":

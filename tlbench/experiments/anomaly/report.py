@@ -17,7 +17,7 @@ def load_rows(params: Params) -> list[dict]:
         for t in scenes:
             path = params.resolve_path(paths.ANOMALY_RECORDS / f"{paths.anomaly_pair(s, t)}.json")
             if not path.is_file():
-                raise TlbenchError(f"{path} not found: run `dvc repro` (stage anomaly_evaluate@{s}-{t})")
+                raise TlbenchError(f"{path} not found: run `dvc repro` (stage anomaly_evaluate)")
             rows += read_json(path)["rows"]
     return rows
 

@@ -31,7 +31,8 @@ def run(params: Params, progress: bool = True) -> str:
             result = extract_features(ds.image_paths, name, layers, tmp / name, progress=progress,
                                       **vars(EngineOptions.from_params(cfg, name)))
             timing[name] = {"images": result.n_images, "seconds": round(result.seconds, 3),
-                            "images_per_second": round(result.images_per_second, 2)}
+                            "images_per_second": round(result.images_per_second, 2),
+                            "first_batch_unix": result.first_batch_unix}
             print(f"{name}: {result.n_images} images in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)")
     write_json(params.resolve_path(paths.PH2_TIMING), {"ph2_extract": timing})
     return ", ".join(f"{k} {v['images_per_second']:.1f}/s" for k, v in timing.items())
