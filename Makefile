@@ -8,9 +8,12 @@ STAMP := $(VENV)/.tlbench-installed
 
 install: $(STAMP)
 
+# EXTRAS=dev,ray also installs Ray (extract.backend: ray; CI tests it)
+EXTRAS ?= dev
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 repro: install

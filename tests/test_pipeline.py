@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import yaml
+from pathlib import Path
 
 from tests.conftest import REPO
 from tlbench.data.registry import SCENES
@@ -234,3 +235,19 @@ def test_recipes_stage_writes_every_recipe(demo_run):
     assert all(0 <= r["mean"] <= 1 for r in out["results"]) and "std" in out["results"][0]
     assert len(out["finetune_history"]) == 2 and len(out["autoencoder_loss"]) == 2
     assert "| FE1 |" in (tmp / "reports/tables/recipes/recipes.md").read_text()
+
+
+def test_ph2_layers_on_ray_give_byte_identical_rows(demo_run):
+    ray = pytest.importorskip("ray")
+    tmp, params = demo_run
+    before = {f: (tmp / f).read_bytes() for f in ("reports/records/ph2_folds.jsonl", "reports/records/ph2_summary.json")}
+    raw = yaml.safe_load(Path(params).read_text())
+    raw["extract"]["backend"] = "ray"
+    raw["ray"].update(address="local", num_cpus=2)
+    on_ray = tmp / "params_ray.yaml"
+    on_ray.write_text(yaml.safe_dump(raw))
+    try:
+        assert main(["--params", str(on_ray), "--no-progress", "ph2-evaluate"]) == 0
+    finally:
+        ray.shutdown()
+    assert {f: (tmp / f).read_bytes() for f in before} == before

@@ -85,3 +85,56 @@ def test_without_retries_a_killed_worker_fails_the_stage_instead_of_losing_its_r
     with pytest.raises(TlbenchError, match="worker"):
         fan_out(_fake_params(max_retries=0), _dies_on_first_attempt, [(str(tmp_path / "m"), 3)], "test",
                 progress=False)
+
+
+def _images(folder: Path, n: int) -> list[Path]:
+    from PIL import Image
+
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    paths = [folder / f"{i:02d}.png" for i in range(n)]
+    for p in paths:
+        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(p)
+    return paths
+
+
+def _extract(paths, out: Path, **options) -> dict[str, str]:
+    from tlbench.models.extract import extract_features
+
+    extract_features(paths, "efficientnet_lite0", [-2, -5], out, progress=False, batch_size=8, num_workers=0,
+                     ray=RayParams(address="local", num_cpus=2, max_retries=2), **options)
+    return _tree_digest(out)
+
+
+def test_ray_extraction_writes_byte_identical_features(tmp_path, local_ray):
+    paths = _images(tmp_path / "images", 28)  # 3 full batches and a short one
+    local = _extract(paths, tmp_path / "local")
+    on_ray = _extract(paths, tmp_path / "ray", backend="ray")
+    assert len(local) == 3 and {k.replace("ray/", "local/", 1): v for k, v in on_ray.items()} == local
+
+
+class KillsItsActorOnce:
+    """An image source whose image 9 kills the process decoding it, the first time only."""
+
+    def __init__(self, paths, marker: str):
+        from tlbench.data.sources import PathSource
+
+        self.source, self.marker = PathSource(paths), marker
+
+    def __len__(self):
+        return len(self.source)
+
+    def image(self, i: int):
+        if i == 9 and not os.path.exists(self.marker):
+            Path(self.marker).write_text("killed once")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.source.image(i)
+
+
+def test_a_killed_extraction_actor_is_restarted_and_its_batch_run_again(tmp_path, local_ray):
+    paths = _images(tmp_path / "images", 20)
+    local = _extract(paths, tmp_path / "local")
+    marker = tmp_path / "marker"
+    on_ray = _extract(KillsItsActorOnce(paths, str(marker)), tmp_path / "ray", backend="ray")
+    assert marker.read_text() == "killed once"
+    assert {k.replace("ray/", "local/", 1): v for k, v in on_ray.items()} == local

@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -88,13 +88,17 @@ class EngineOptions:
     device: str = "auto"
     precision: str = "auto"
     channels_last: bool = True
+    backend: str = "local"  # local | ray: batches on Ray actors (tlbench/scale.py), byte-identical features
+    ray: Any = None  # the `ray` params section, for backend ray
 
     @classmethod
-    def from_params(cls, extract, backbone_name: str, **overrides) -> "EngineOptions":
-        """From the typed `extract` params section, with the backbone's explicit weights file if any."""
+    def from_params(cls, params, backbone_name: str, **overrides) -> "EngineOptions":
+        """From the typed `extract` (and `ray`) params sections, with the backbone's explicit weights file if any."""
+        extract = params.model.extract
         values = {k: getattr(extract, k) for k in ("allow_download", "resize", "batch_size", "num_workers", "device",
-                                                  "precision", "channels_last")}
-        return cls(**({"weights": extract.weights.get(backbone_name, "auto")} | values | overrides))
+                                                  "precision", "channels_last", "backend")}
+        return cls(**({"weights": extract.weights.get(backbone_name, "auto"), "ray": params.model.ray} | values
+                      | overrides))
 
 
 @dataclass
@@ -170,6 +174,37 @@ def _fill(engine: Engine, loader, arrays: dict, layers: list[Layer], pooling: di
     return first
 
 
+@dataclass
+class EngineRecipe:
+    """What a Ray actor needs to build the same engine as the local run (pickled to it)."""
+    spec_name: str
+    layers: list
+    opts: EngineOptions
+    model: Any
+    weights_id: str | None
+    pooling: dict
+
+    def __call__(self, source):
+        engine = Engine.build(backbone(self.spec_name), self.layers, self.opts, self.model, self.weights_id)
+        return engine, ImageDataset(source, engine.preprocess), self.layers, self.pooling
+
+
+def _fill_on_ray(recipe: EngineRecipe, source, arrays: dict, bar) -> float:
+    from ..scale import extract_on_ray
+
+    opts, first = recipe.opts, float("nan")
+    # the actors use this process's torch thread count: how a kernel splits over threads changes its
+    # rounding (Lite0 features moved by 2.6e-5 between 1 and 2 threads), and the features must not move
+    batches = extract_on_ray(opts.ray, recipe, source, opts.batch_size, threads=torch.get_num_threads(),
+                             device=opts.device)
+    for start, features in batches:
+        first = time.time() if first != first else first
+        for node, values in features.items():
+            arrays[node][start:start + len(values)] = values
+        bar.update(len(next(iter(features.values()))))
+    return first
+
+
 def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict, widths: dict, n: int) -> dict:
     pre = engine.preprocess
     return {
@@ -209,7 +244,10 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
         start = time.perf_counter()
         with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
                   mininterval=1.0) as bar:
-            first = _fill(engine, loader, arrays, chosen, pooling, bar)
+            if opts.backend == "ray":
+                first = _fill_on_ray(EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source, arrays, bar)
+            else:
+                first = _fill(engine, loader, arrays, chosen, pooling, bar)
         seconds = time.perf_counter() - start
         for arr in arrays.values():
             arr.flush()

@@ -53,7 +53,13 @@ def read_metrics(params) -> dict[str, Metric]:
 
 def params_section(params, experiment: str) -> dict:
     keys = EXPERIMENTS[experiment].params + ("profile", "seed", f"profiles.{params.profile}")
-    return {key: params.get(key) for key in keys}
+    section = {key: params.get(key) for key in keys}
+    if isinstance(section.get("extract"), dict):  # where the jobs ran changes no number (byte-identical)
+        section["extract"] = {k: v for k, v in section["extract"].items() if k not in NOT_PROVENANCE}
+    return section
+
+
+NOT_PROVENANCE = ("backend",)
 
 
 def write_provenance(params, experiment: str, record: dict) -> Path:

@@ -31,7 +31,7 @@ def run(params: Params, scene: str, progress: bool = True) -> None:
                 data["source"], name, [layer.node], tmp / split, progress=progress,
                 extra_meta={"scene": scene, "split": split},
                 pooling={layer.node: a.pooling} if a.pooling else None,
-                **vars(EngineOptions.from_params(params.model.extract, name)))
+                **vars(EngineOptions.from_params(params, name)))
             np.save(tmp / split / "labels.npy", data["labels"])
             np.save(tmp / split / "groups.npy", data["groups"])
             print(f"{scene} {split}: {result.n_images} frames, {int(data['labels'].sum())} anomalous, "

@@ -21,7 +21,7 @@ def run(params: Params, progress: bool = True) -> None:
     model, state = load_finetuned(params.resolve_path(paths.FINETUNE_MODEL), name)
     spec = backbone(name)
     layers = [spec.layer(-2)] + [spec.layer(f"block{k}") for k in (1, 2, 3)]
-    options = EngineOptions.from_params(params.model.extract, name, weights=None)
+    options = EngineOptions.from_params(params, name, weights=None)
     with atomic_dir(params.resolve_path(paths.FUSION_FEATURES)) as tmp:
         result = extract_features(
             ds.paths, name, [l.node for l in layers], tmp / "supermarket", model=model, weights_id=state["weights_id"],

@@ -86,20 +86,28 @@ def swept(params: Params, meta: dict) -> list[dict]:
     return [l for l in meta["layers"] if str(l["index"]) in wanted or l["node"] in wanted]
 
 
+def evaluate_layer(params: Params, name: str, layer: dict, clinical: np.ndarray) -> tuple[list[dict], dict]:
+    """One backbone layer: its fold rows and its transferability measures (a job of `fan_out`)."""
+    features = params.resolve_path(paths.PH2_FEATURES) / name
+    X = np.asarray(load_features(features, layer["node"]), dtype=np.float32)
+    return layer_rows(params, name, layer, load_meta(features), X, clinical), layer_measures(params, X, clinical)
+
+
 def run(params: Params, progress: bool = True) -> None:
-    from tqdm import tqdm
+    """Every backbone layer (on Ray when `extract.backend: ray`), then LEEP from each ImageNet head."""
+    from ...scale import fan_out
 
     features = params.resolve_path(paths.PH2_FEATURES)
     if not (features / "index.json").is_file():
         raise TlbenchError(f"{features / 'index.json'} not found: run the ph2_extract stage first (`dvc repro`)")
     clinical = np.array(read_json(features / "index.json")["clinical_diagnosis"])
     backbones = params.settings.ph2_backbones
-    jobs = [(name, layer) for name in backbones for layer in swept(params, load_meta(features / name))]
+    jobs = [(params, name, layer, clinical) for name in backbones for layer in swept(params, load_meta(features / name))]
     rows, transfer = [], {}
-    for name, layer in tqdm(jobs, desc="ph2 evaluate", unit="layer", disable=not progress or None):
-        X = np.asarray(load_features(features / name, layer["node"]), dtype=np.float32)
-        rows += layer_rows(params, name, layer, load_meta(features / name), X, clinical)
-        transfer.setdefault(name, {})[str(layer["index"])] = layer_measures(params, X, clinical)
+    for (_, name, layer, _), (layer_result, measured) in zip(jobs, fan_out(params, evaluate_layer, jobs, "ph2 layers",
+                                                                            progress)):
+        rows += layer_result
+        transfer.setdefault(name, {})[str(layer["index"])] = measured
     for name in backbones:
         head = next(l["node"] for l in load_meta(features / name)["layers"] if l["index"] == -1)
         logits = np.asarray(load_features(features / name, head), dtype=np.float64)

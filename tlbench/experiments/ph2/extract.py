@@ -29,7 +29,7 @@ def run(params: Params, progress: bool = True) -> str:
         for name in backbones:
             layers = list(dict.fromkeys([*params.model.ph2.layers, -1]))  # -1: the ImageNet head, for LEEP
             result = extract_features(ds.image_paths, name, layers, tmp / name, progress=progress,
-                                      **vars(EngineOptions.from_params(cfg, name)))
+                                      **vars(EngineOptions.from_params(params, name)))
             timing[name] = {"images": result.n_images, "seconds": round(result.seconds, 3),
                             "images_per_second": round(result.images_per_second, 2),
                             "first_batch_unix": result.first_batch_unix}

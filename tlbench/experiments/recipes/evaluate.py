@@ -48,7 +48,7 @@ def extract(params: Params, data: dict, progress: bool) -> tuple[dict, dict, dic
     name, pooling = params.settings.recipes.backbone, params.model.recipes.pooling
     spec, work = backbone(name), params.resolve_path(paths.RECIPES_FEATURES)
     nodes = {"global": spec.layer(-2).node, "last": spec.layer(-5).node, "early": spec.layer("block1").node}
-    options = EngineOptions.from_params(params.model.extract, name, num_workers=0)  # in memory: nothing to decode
+    options = EngineOptions.from_params(params, name, num_workers=0)  # in memory: nothing to decode
     feats, seconds = {}, {}
     for split in ("train", "test"):
         t0 = time.perf_counter()
