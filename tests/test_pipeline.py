@@ -237,17 +237,21 @@ def test_recipes_stage_writes_every_recipe(demo_run):
     assert "| FE1 |" in (tmp / "reports/tables/recipes/recipes.md").read_text()
 
 
-def test_ph2_layers_on_ray_give_byte_identical_rows(demo_run):
+@pytest.mark.parametrize("stage, records", [
+    ("ph2-evaluate", ("reports/records/ph2_folds.jsonl", "reports/records/ph2_summary.json")),
+    ("fusion-evaluate", ("reports/records/fusion.jsonl", "reports/records/fusion_summary.json"))])
+def test_stage_jobs_on_ray_give_byte_identical_records(demo_run, stage, records):
+    """The PH2 layers and the fusion splits as Ray tasks (the anomaly pairs: tests/test_scale.py)."""
     ray = pytest.importorskip("ray")
     tmp, params = demo_run
-    before = {f: (tmp / f).read_bytes() for f in ("reports/records/ph2_folds.jsonl", "reports/records/ph2_summary.json")}
+    before = {f: (tmp / f).read_bytes() for f in records}
     raw = yaml.safe_load(Path(params).read_text())
     raw["extract"]["backend"] = "ray"
     raw["ray"].update(address="local", num_cpus=2)
     on_ray = tmp / "params_ray.yaml"
     on_ray.write_text(yaml.safe_dump(raw))
     try:
-        assert main(["--params", str(on_ray), "--no-progress", "ph2-evaluate"]) == 0
+        assert main(["--params", str(on_ray), "--no-progress", stage]) == 0
     finally:
         ray.shutdown()
     assert {f: (tmp / f).read_bytes() for f in before} == before

@@ -122,15 +122,20 @@ class Engine:
     precision: str
     channels_last: bool
 
+    @staticmethod
+    def preprocessing(spec, opts: EngineOptions, model=None, weights_id=None) -> Preprocessing:
+        preprocess = Preprocessing.for_backbone(spec, opts.resize)
+        if opts.weights is None or model is not None:
+            preprocess = Preprocessing(preprocess.size, opts.resize, spec.mean, spec.std,
+                                       weights_id or "random init (no weights)")
+        return preprocess
+
     @classmethod
     def build(cls, spec, layers: list[Layer], opts: EngineOptions, model=None, weights_id=None) -> "Engine":
         if opts.weights == "auto" and model is None:
             resolve_weights(spec, None, opts.allow_download)  # fail before any work if they are missing
         dev = resolve_device(opts.device)
-        preprocess = Preprocessing.for_backbone(spec, opts.resize)
-        if opts.weights is None or model is not None:
-            preprocess = Preprocessing(preprocess.size, opts.resize, spec.mean, spec.std,
-                                       weights_id or "random init (no weights)")
+        preprocess = cls.preprocessing(spec, opts, model, weights_id)
         if model is None:
             model = build_backbone(spec.name, opts.weights, opts.allow_download)
         extractor = feature_extractor(model, spec, layers).to(dev)
@@ -156,6 +161,17 @@ class Engine:
         # (N, C, H, W) flattened in C-major order, like torch.flatten
         return {l.node: pool(outputs[l.node].float(), pooling.get(l.node)).reshape(len(images), -1).cpu().numpy()
                 for l in layers}
+
+
+def _start_decoding(source, preprocess: Preprocessing, opts: EngineOptions):
+    """The batches of the local backend, their workers started now (None for Ray, whose actors decode)."""
+    if opts.backend != "local":
+        return None
+    loader = DataLoader(ImageDataset(source, preprocess), batch_size=opts.batch_size, shuffle=False,
+                        num_workers=opts.num_workers, pin_memory=resolve_device(opts.device).type == "cuda",
+                        worker_init_fn=background_worker if opts.num_workers else None,
+                        prefetch_factor=PREFETCH_BATCHES if opts.num_workers else None)
+    return iter(loader)
 
 
 def _fill(engine: Engine, loader, arrays: dict, layers: list[Layer], pooling: dict, bar) -> float:
@@ -232,11 +248,10 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
     chosen: list[Layer] = list(dict.fromkeys(spec.layer(k) for k in layers))
     if not len(source):
         raise TlbenchError("no images to extract features from")
-    engine = Engine.build(spec, chosen, opts, model, weights_id)
-    loader = DataLoader(ImageDataset(source, engine.preprocess), batch_size=opts.batch_size, shuffle=False,
-                        num_workers=opts.num_workers, pin_memory=engine.device.type == "cuda",
-                        worker_init_fn=background_worker if opts.num_workers else None,
-                        prefetch_factor=PREFETCH_BATCHES if opts.num_workers else None)
+    if opts.weights == "auto" and model is None:
+        resolve_weights(spec, None, opts.allow_download)  # missing weights fail before any worker starts
+    batches = _start_decoding(source, Engine.preprocessing(spec, opts, model, weights_id), opts)
+    engine = Engine.build(spec, chosen, opts, model, weights_id)  # while the workers decode the first batches
     n, widths = len(source), engine.widths(chosen, pooling)
     with atomic_dir(out_dir) as tmp:
         arrays = {l.node: np.lib.format.open_memmap(tmp / f"{l.node}.npy", mode="w+", dtype=np.float32,
@@ -247,7 +262,7 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
             if opts.backend == "ray":
                 first = _fill_on_ray(EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source, arrays, bar)
             else:
-                first = _fill(engine, loader, arrays, chosen, pooling, bar)
+                first = _fill(engine, batches, arrays, chosen, pooling, bar)
         seconds = time.perf_counter() - start
         for arr in arrays.values():
             arr.flush()

@@ -56,12 +56,27 @@ def column_measures(desc: dict, y: np.ndarray, how: str) -> dict:
     return out
 
 
-def run(params: Params, progress: bool = True) -> None:
+def load_descriptors(params: Params) -> tuple[dict, np.ndarray, dict]:
     d = params.resolve_path(paths.FUSION_FEATURES / "supermarket")
     meta = load_meta(d)
-    y = np.load(d / "labels.npy")
     desc = {col: np.asarray(load_features(d, node), dtype=np.float64) for col, node in meta["columns"].items()}
-    rows = [r for seed in params.model.fusion.seeds for r in split_rows(params, desc, y, seed, meta)]
+    return desc, np.load(d / "labels.npy"), meta
+
+
+def seed_rows(params: Params, seed: int) -> list[dict]:
+    """One held-out split (a job of `fan_out`: it reads the features itself, so only rows travel)."""
+    desc, y, meta = load_descriptors(params)
+    return split_rows(params, desc, y, seed, meta)
+
+
+def run(params: Params, progress: bool = True) -> None:
+    """Every split seed (on Ray when `extract.backend: ray`), then the columns' transferability measures."""
+    from ...scale import fan_out
+
+    seeds = params.model.fusion.seeds
+    rows = [r for part in fan_out(params, seed_rows, [(params, s) for s in seeds], "fusion splits", progress)
+            for r in part]
+    desc, y, meta = load_descriptors(params)
     write_jsonl(params.resolve_path(paths.FUSION_RESULTS), rows)
     write_json(params.resolve_path(paths.FUSION_SUMMARY), {
         "fusion": summary(rows), "transferability": column_measures(desc, y, params.model.fusion.align),

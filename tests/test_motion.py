@@ -1,0 +1,87 @@
+"""The motion descriptor: a planted fast object is what it sees and what appearance alone misses;
+its histograms point where the flow points; bad frames get clear errors."""
+import numpy as np
+import pytest
+
+from tlbench.errors import TlbenchError
+from tlbench.methods.motion import Farneback, cell_grid, clip_motion, flow_histograms
+
+H, W, CELL = 96, 144, 24
+
+
+def _scene(rng: np.random.Generator, n: int, speeds: list[float]) -> np.ndarray:
+    """A textured static background and bright 16x16 textured blobs crossing it left to right, one per
+    speed (pixels per frame), each in its own row of cells."""
+    background = (rng.random((H, W)) * 60 + 40).astype(np.float32)
+    blob = (rng.random((16, 16)) * 80 + 150).astype(np.float32)
+    frames = []
+    for t in range(n):
+        frame = background.copy()
+        for k, speed in enumerate(speeds):
+            x = int(8 + speed * t) % (W - 16)
+            y = 4 + 24 * k  # one walker per row of cells
+            frame[y:y + 16, x:x + 16] = blob
+        frames.append(frame.astype(np.uint8))
+    return np.stack(frames)
+
+
+def _knn_score(train: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Position-aware nearest neighbour per cell, frame score = its largest cell distance."""
+    d = np.linalg.norm(test[:, None, :, :] - train[None, :, :, :], axis=-1)  # (test, train, cells)
+    return d.min(axis=1).max(axis=1)
+
+
+def test_a_fast_object_is_found_by_motion_and_missed_by_appearance():
+    rng = np.random.default_rng(0)
+    walkers = _scene(rng, 100, speeds=[1.0, 1.5, 1.0])  # the middle walker crosses every position
+    test = np.concatenate([_scene(np.random.default_rng(0), 20, speeds=[1.0, 1.5, 1.0]),
+                           _scene(np.random.default_rng(0), 20, speeds=[1.0, 9.0, 1.0])])  # the middle one rides
+    anomalous = np.arange(40) >= 21  # frame 20 starts a new clip: no flow from its predecessor
+    motion = _knn_score(clip_motion(walkers, CELL), np.concatenate([clip_motion(test[:20], CELL),
+                                                                     clip_motion(test[20:], CELL)]))
+    cells = lambda f: f.reshape(len(f), H // CELL, CELL, W // CELL, CELL).mean(axis=(2, 4)).reshape(len(f), -1, 1)
+    appearance = _knn_score(cells(walkers.astype(np.float32)), cells(test.astype(np.float32)))
+
+    def separation(score):  # fraction of (anomalous, normal) frame pairs ranked right: the AUC
+        return (score[anomalous][:, None] > score[~anomalous][None, :]).mean()
+
+    assert separation(motion) > 0.95
+    assert separation(appearance) < 0.75
+
+
+def test_histogram_bins_follow_the_flow_direction():
+    flow = np.zeros((48, 48, 2), np.float32)
+    flow[:24, :24] = (2.0, 0.0)     # right: bin 0
+    flow[:24, 24:] = (0.0, 3.0)     # down (image y grows downwards): a quarter turn, bin 2 of 8
+    flow[24:, :24] = (-1.0, 0.0)    # left: bin 4
+    h = flow_histograms(flow, cell=24, bins=8)
+    assert h.shape == (4, 9)
+    assert h[0, 0] == pytest.approx(2.0) and h[1, 2] == pytest.approx(3.0) and h[2, 4] == pytest.approx(1.0)
+    assert h[3, :8].sum() == 0 and list(h[:, 8]) == pytest.approx([2.0, 3.0, 1.0, 0.0])
+
+
+def test_histograms_equal_a_per_cell_loop():
+    rng = np.random.default_rng(1)
+    flow = rng.normal(size=(50, 75, 2)).astype(np.float32)  # not a whole number of cells
+    fast = flow_histograms(flow, cell=12, bins=6)
+    rows, cols = cell_grid(flow.shape[:2], 12)
+    for r in range(rows):
+        for c in range(cols):
+            f = flow[r * 12:(r + 1) * 12, c * 12:(c + 1) * 12].reshape(-1, 2).astype(np.float64)
+            mag, ang = np.hypot(f[:, 0], f[:, 1]), np.mod(np.arctan2(f[:, 1], f[:, 0]), 2 * np.pi)
+            b = np.minimum((ang * 6 / (2 * np.pi)).astype(int), 5)
+            expected = np.bincount(b, weights=mag, minlength=6) / 144
+            np.testing.assert_allclose(fast[r * cols + c, :6], expected, rtol=1e-3, atol=1e-3)
+            assert fast[r * cols + c, 6] == pytest.approx(mag.max(), rel=1e-3)
+
+
+def test_first_frame_has_no_flow_and_bad_frames_are_refused():
+    frames = _scene(np.random.default_rng(2), 3, speeds=[2.0])
+    out = clip_motion(frames, CELL)
+    assert out.shape == (3, (H // CELL) * (W // CELL), 9) and not out[0].any() and out[1:].any()
+    with pytest.raises(TlbenchError, match="grayscale uint8"):
+        clip_motion(frames.astype(np.float32), CELL)
+    with pytest.raises(TlbenchError, match="cell no larger than the frame"):
+        clip_motion(frames, 200)
+    with pytest.raises(TlbenchError, match="without frames"):
+        clip_motion([], CELL)
