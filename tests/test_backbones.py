@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tlbench.models.backbones import build_backbone, feature_extractor, lite0_weights_path, rename_lite0_keys
+from tlbench.models.backbones import build_backbone, feature_extractor, pypi_weights_path, rename_lukemelas_keys
 from tlbench.errors import TlbenchError
 from tlbench.models.specs import BACKBONES, backbone
 
@@ -72,30 +72,36 @@ def test_unknown_layer_and_backbone_name_the_choices():
         backbone("resnet51")
 
 
-def test_lite0_rename_covers_every_key_strictly():
-    state = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
-    renamed = rename_lite0_keys(state)
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"])
+def test_lite_rename_covers_every_key_strictly(name):
+    state = torch.load(pypi_weights_path(backbone(name)), map_location="cpu", weights_only=True)
+    renamed = rename_lukemelas_keys(state)
     import timm
 
-    model = timm.create_model("efficientnet_lite0", pretrained=False)
-    assert len(state) == len(renamed) == len(model.state_dict()) == 296
+    model = timm.create_model(name, pretrained=False)
+    assert len(state) == len(renamed) == len(model.state_dict())
     assert set(renamed) == set(model.state_dict())
     model.load_state_dict(renamed, strict=True)
     assert torch.equal(model.classifier.weight, state["_fc.weight"])
+    if name == "efficientnet_lite0":
+        assert len(state) == 296
 
 
-@pytest.mark.parametrize("photo,expected_top", [("chelsea", {285, 282, 281}), ("coffee", {967})])
-def test_lite0_weights_are_real_imagenet_weights(photo, expected_top):
+@pytest.mark.parametrize("name, photo, expected_top", [
+    ("efficientnet_lite0", "chelsea", {285, 282, 281}), ("efficientnet_lite0", "coffee", {967}),
+    ("efficientnet_lite1", "chelsea", {285, 281, 282}), ("efficientnet_lite2", "chelsea", {285, 282, 281})])
+def test_lite_weights_are_real_imagenet_weights(name, photo, expected_top):
     from PIL import Image
     from skimage import data
 
     from tlbench.models.preprocessing import Preprocessing
 
-    spec = backbone("efficientnet_lite0")
+    spec = backbone(name)
     image = Image.fromarray(getattr(data, photo)())
     x = Preprocessing.for_backbone(spec)(image)[None]
+    assert x.shape[-1] == spec.input_size
     with torch.inference_mode():
-        logits = build_backbone("efficientnet_lite0")(x)
+        logits = build_backbone(name)(x)
     top = logits[0].topk(len(expected_top)).indices.tolist()
     assert set(top) == expected_top
 

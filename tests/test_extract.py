@@ -113,3 +113,25 @@ def test_pooling_modes_reduce_maps_before_storage():
     assert pool(t[:, :, 0, 0], "avg").shape == (2, 3)  # vectors pass through
     with pytest.raises(TlbenchError, match="pooling 'grid0' is unknown"):
         pool(t, "grid0")
+
+
+def test_test_time_augmentation_makes_features_flip_invariant_and_keeps_maps_aligned():
+    import torch
+
+    from tlbench.models.extract import Engine, EngineOptions
+    from tlbench.models.specs import backbone
+
+    spec = backbone("efficientnet_lite0")
+    layers = [spec.layer(-2), spec.layer(-5)]
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    plain = Engine.build(spec, layers, EngineOptions(weights=None))
+    tta = Engine.build(spec, layers, EngineOptions(weights=None, tta=("hflip",)))
+    tta.extractor.load_state_dict(plain.extractor.state_dict())
+    a, b = tta(x, layers, {}), tta(x.flip(-1), layers, {})
+    np.testing.assert_allclose(a["global_pool.flatten"], b["global_pool.flatten"], rtol=1e-5, atol=1e-6)
+    maps = lambda f: f["blocks.6"].reshape(2, 320, 7, 7)
+    np.testing.assert_allclose(maps(a), maps(b)[..., ::-1], rtol=1e-5, atol=1e-6)  # cells stay aligned
+    p = plain(x, layers, {})["global_pool.flatten"]
+    assert not np.allclose(p, plain(x.flip(-1), layers, {})["global_pool.flatten"], atol=1e-4)  # plain is not invariant
+    with pytest.raises(TlbenchError, match="extract.tta 'rotate'"):
+        Engine.build(spec, layers, EngineOptions(weights=None, tta=("rotate",)))

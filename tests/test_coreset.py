@@ -1,0 +1,38 @@
+"""Greedy coreset selection: the same choices as a brute-force greedy k-center, and far-away points first."""
+import numpy as np
+import pytest
+
+from tlbench.errors import TlbenchError
+from tlbench.methods.coreset import greedy_coreset
+
+
+def brute_force_greedy(X: np.ndarray, n: int, first: int) -> list[int]:
+    chosen = [first]
+    while len(chosen) < n:
+        gap = np.array([min(np.linalg.norm(x - X[c]) for c in chosen) for x in X])
+        chosen.append(int(np.argmax(gap)))
+    return chosen
+
+
+def test_greedy_coreset_equals_brute_force_greedy():
+    X = np.random.default_rng(0).normal(size=(150, 6))
+    first = int(np.random.default_rng(3).integers(150))
+    assert greedy_coreset(X, 25, random_state=3).tolist() == brute_force_greedy(X, 25, first)
+
+
+def test_far_points_are_kept_first():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 4))
+    outliers = [17, 140, 222]
+    X[outliers] += np.array([[40, 0, 0, 0], [0, -40, 0, 0], [0, 0, 40, 40]])
+    chosen = greedy_coreset(X, 10, random_state=0)
+    assert set(outliers) <= set(chosen[:4].tolist())  # the seeded first point, then the three far ones
+
+
+def test_projection_is_seeded_and_sizes_are_checked():
+    X = np.random.default_rng(2).normal(size=(100, 64))
+    a = greedy_coreset(X, 10, random_state=5, projection_dim=8)
+    assert a.tolist() == greedy_coreset(X, 10, random_state=5, projection_dim=8).tolist()
+    assert len(set(a.tolist())) == 10
+    with pytest.raises(TlbenchError, match="bank_size"):
+        greedy_coreset(X, 101)

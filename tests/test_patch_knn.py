@@ -1,0 +1,69 @@
+"""Patch kNN: a planted anomaly at a known cell gets the top patch score; position-aware scoring finds a
+patch that is normal elsewhere but not there; distances equal a brute-force k-th nearest neighbour."""
+import numpy as np
+import pytest
+
+from tlbench.errors import TlbenchError
+from tlbench.methods.patch_knn import PatchKNN
+
+ROWS, COLS, DIMS = 6, 8, 5
+
+
+def _normal_frames(rng, n):
+    """Each cell has its own normal appearance (its mean), plus noise."""
+    means = np.random.default_rng(99).normal(0, 4, (ROWS * COLS, DIMS))
+    return means[None] + rng.normal(0, 0.5, (n, ROWS * COLS, DIMS))
+
+
+@pytest.mark.parametrize("position, bank", [("free", "coreset"), ("free", "random"), ("aware", "coreset")])
+def test_a_planted_anomaly_gets_the_top_cell_score(position, bank):
+    rng = np.random.default_rng(0)
+    train, test = _normal_frames(rng, 60), _normal_frames(rng, 10)
+    test[4, 37] += 6.0  # a patch unlike any normal one
+    model = PatchKNN(position=position, bank=bank, bank_size=0.2, projection_dim=None).fit(train)
+    cells = model.cell_scores(test)
+    assert np.unravel_index(cells.argmax(), cells.shape) == (4, 37)
+    assert model.score(test).argmax() == 4
+
+
+def test_position_aware_finds_a_patch_that_is_normal_only_elsewhere():
+    rng = np.random.default_rng(1)
+    train, test = _normal_frames(rng, 60), _normal_frames(rng, 10)
+    test[6, 37] = train[0, 3] + rng.normal(0, 0.5, DIMS)  # cell 3's appearance, shown at cell 37
+    aware = PatchKNN(position="aware").fit(train).score(test)
+    free = PatchKNN(position="free", bank="random", bank_size=1.0).fit(train).score(test)
+    assert aware.argmax() == 6
+    assert free[6] < 1.5 * np.median(free)  # position-free sees nothing unusual
+
+
+def test_distances_equal_brute_force_kth_neighbour():
+    rng = np.random.default_rng(2)
+    train, test = _normal_frames(rng, 20), _normal_frames(rng, 3)
+    model = PatchKNN(position="free", bank="random", bank_size=1.0, k=3, block=7).fit(train)
+    patches = train.reshape(-1, DIMS)
+    for frame in range(3):
+        for cell in (0, 11, 47):
+            d = np.sort(np.linalg.norm(patches - test[frame, cell], axis=1))[2]
+            assert model.cell_scores(test)[frame, cell] == pytest.approx(d, rel=1e-4)
+
+
+def test_neighbourhood_and_aggregation():
+    model = PatchKNN(position="aware", neighbourhood=1, grid=(ROWS, COLS), aggregate="top_mean", top_cells=2)
+    model.fit(_normal_frames(np.random.default_rng(3), 5))
+    assert sorted(model._around(0)) == [0, 1, 8, 9]
+    assert len(model._around(9)) == 9
+    cells = model.cell_scores(_normal_frames(np.random.default_rng(4), 2))
+    np.testing.assert_allclose(model.score(_normal_frames(np.random.default_rng(4), 2)),
+                               np.sort(cells, axis=1)[:, -2:].mean(axis=1))
+
+
+def test_bad_settings_and_shapes_are_refused():
+    with pytest.raises(TlbenchError, match="position"):
+        PatchKNN(position="nowhere")
+    model = PatchKNN(position="aware").fit(np.zeros((4, 6, 2)))
+    with pytest.raises(TlbenchError, match="cells"):
+        model.score(np.zeros((2, 5, 2)))
+    with pytest.raises(TlbenchError, match=r"\(frames, cells, dims\)"):
+        model.fit(np.zeros((4, 6)))
+    with pytest.raises(TlbenchError, match="grid"):
+        PatchKNN(position="aware", neighbourhood=1).fit(np.zeros((4, 6, 2))).score(np.zeros((1, 6, 2)))

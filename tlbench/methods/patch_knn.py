@@ -1,0 +1,104 @@
+"""Patch-level k-nearest-neighbour anomaly scores (after PatchCore, Roth et al. 2022, and the position-
+aware variant of the issue's probes): a frame is a grid of local descriptors (cells x dims, e.g. the
+14 x 14 cells of a map layer or the motion histograms); a cell is as anomalous as its distance to the
+k-th nearest normal patch, and a frame as its worst cell (`max`) or the mean of its `top_cells` worst.
+
+- `position: free`: every test cell against one bank of normal patches from all cells, reduced to
+  `bank_size` (a fraction of all training patches, or a count) by greedy coreset selection
+  (`bank: coreset`) or at random (`bank: random`).
+- `position: aware`: each cell against the normal patches of the same cell (and, with
+  `neighbourhood: 1`, of the 8 cells around it), every training frame kept.
+
+Distances are exact (Euclidean, blocked `torch.cdist`), so memory stays flat on any number of frames.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import TlbenchError
+
+
+class PatchKNN:
+    def __init__(self, position: str = "free", k: int = 1, aggregate: str = "max", top_cells: int = 3,
+                 bank: str = "coreset", bank_size: float = 0.1, projection_dim: int | None = 128,
+                 neighbourhood: int = 0, grid: tuple[int, int] | None = None, block: int = 4096,
+                 random_state: int = 0):
+        if position not in ("free", "aware") or aggregate not in ("max", "top_mean") or bank not in ("coreset", "random"):
+            raise TlbenchError(f"patch_knn: position {position!r} (free | aware), aggregate {aggregate!r} "
+                               f"(max | top_mean), bank {bank!r} (coreset | random)")
+        self.position, self.k, self.aggregate, self.top_cells = position, k, aggregate, top_cells
+        self.bank, self.bank_size, self.projection_dim = bank, bank_size, projection_dim
+        self.neighbourhood, self.grid, self.block, self.random_state = neighbourhood, grid, block, random_state
+
+    def fit(self, X: np.ndarray) -> "PatchKNN":
+        """X: (frames, cells, dims) of normal training frames."""
+        X = _frames_of_cells(X)
+        self.n_cells_ = X.shape[1]
+        if self.position == "aware":
+            self.train_ = X
+            return self
+        patches = X.reshape(-1, X.shape[2])
+        size = int(round(self.bank_size * len(patches))) if self.bank_size <= 1 else int(self.bank_size)
+        size = min(max(size, self.k), len(patches))
+        if self.bank == "random":
+            index = np.sort(np.random.default_rng(self.random_state).choice(len(patches), size, replace=False))
+        else:
+            from .coreset import greedy_coreset
+
+            index = greedy_coreset(patches, size, self.random_state, self.projection_dim)
+        self.bank_ = np.ascontiguousarray(patches[index])
+        return self
+
+    def cell_scores(self, X: np.ndarray) -> np.ndarray:
+        """(frames, cells): each cell's distance to its k-th nearest normal patch."""
+        X = _frames_of_cells(X)
+        if X.shape[1] != self.n_cells_:
+            raise TlbenchError(f"frames of {X.shape[1]} cells scored against a bank of {self.n_cells_}-cell frames")
+        if self.position == "free":
+            return self._kth(X.reshape(-1, X.shape[2]), self.bank_).reshape(X.shape[:2])
+        out = np.empty(X.shape[:2], dtype=np.float32)
+        for cell in range(X.shape[1]):
+            bank = self.train_[:, self._around(cell)].reshape(-1, X.shape[2])
+            out[:, cell] = self._kth(X[:, cell], bank)
+        return out
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        """(frames,) anomaly scores, higher = more anomalous."""
+        cells = self.cell_scores(X)
+        if self.aggregate == "max":
+            return cells.max(axis=1)
+        top = min(self.top_cells, cells.shape[1])
+        return np.sort(cells, axis=1)[:, -top:].mean(axis=1)
+
+    def _around(self, cell: int) -> list[int]:
+        if self.neighbourhood == 0:
+            return [cell]
+        if self.grid is None or self.grid[0] * self.grid[1] != self.n_cells_:
+            raise TlbenchError(f"patch_knn neighbourhood {self.neighbourhood} needs the grid (rows, cols) of the "
+                               f"{self.n_cells_} cells")
+        rows, cols = self.grid
+        r, c = divmod(cell, cols)
+        n = self.neighbourhood
+        return [rr * cols + cc for rr in range(max(0, r - n), min(rows, r + n + 1))
+                for cc in range(max(0, c - n), min(cols, c + n + 1))]
+
+    def _kth(self, queries: np.ndarray, bank: np.ndarray) -> np.ndarray:
+        import torch
+
+        if len(bank) < self.k:
+            raise TlbenchError(f"patch_knn k={self.k} but the bank holds {len(bank)} patches: lower k")
+        bank_t = torch.as_tensor(bank, dtype=torch.float32)
+        q = torch.as_tensor(np.asarray(queries, dtype=np.float32))
+        out = torch.empty(len(q))
+        with torch.inference_mode():
+            for start in range(0, len(q), self.block):
+                d = torch.cdist(q[start:start + self.block], bank_t, compute_mode="use_mm_for_euclid_dist")
+                out[start:start + self.block] = d.topk(self.k, dim=1, largest=False).values[:, -1]
+        return out.numpy()
+
+
+def _frames_of_cells(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 3:
+        raise TlbenchError(f"patch_knn needs (frames, cells, dims) arrays, got shape {X.shape}")
+    return X
