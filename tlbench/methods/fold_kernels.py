@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import TlbenchError
-from .protocols import zscore_scale
+from .zscore import zscore_scale
 
 CANCELLATION = 1e-8  # fold variance below this fraction of the column's mean square: recompute it
 

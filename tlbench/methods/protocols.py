@@ -11,7 +11,9 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.svm import SVC
 
 from ..errors import TlbenchError
+from .fold_kernels import FoldKernels
 from .registry import PROTOCOLS, TASKS
+from .zscore import zscore_scale
 
 
 def task_labels(task: str, clinical: np.ndarray) -> np.ndarray:
@@ -31,19 +33,6 @@ def cv_splits(protocol: str, y: np.ndarray, n_folds: int, seed: int) -> list[tup
     if smallest < n_folds:
         raise TlbenchError(f"stratified {n_folds}-fold CV needs {n_folds} images per class, the smallest class has {smallest}: lower ph2.n_folds")
     return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
-
-
-def constant_features(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
-    """Features that are constant over `n` rows, up to the rounding of their mean: scikit-learn's
-    StandardScaler rule. A plain `std > 0` is not enough: the mean of 190 copies of 0.1 is not
-    exactly 0.1, its std comes out ~1e-17, and dividing by it blows a test image up to ~1e16."""
-    eps = np.finfo(np.float64).eps
-    return var <= n * eps * var + (n * mean * eps) ** 2
-
-
-def zscore_scale(var: np.ndarray, mean: np.ndarray, n: int) -> np.ndarray:
-    """The std to divide by: 1 for constant features (as StandardScaler), so they stay constant."""
-    return np.where(constant_features(var, mean, n), 1.0, np.sqrt(var))
 
 
 class LinearKernelSVC(ClassifierMixin, BaseEstimator):
@@ -111,8 +100,6 @@ class FoldScore:
 def cross_validate(X: np.ndarray, y: np.ndarray, splits, C: float, standardize: bool, kernels=None) -> list[FoldScore]:
     """The linear SVM of the seed per fold, trained and tested through the fold's precomputed kernel
     (`kernels`: a FoldKernels holding these splits, shared by the tasks and protocols of one layer)."""
-    from .fold_kernels import FoldKernels
-
     kernels = kernels if kernels is not None else FoldKernels(X, splits, standardize)
     scores = []
     for k, (train, test) in enumerate(splits):
