@@ -20,8 +20,6 @@ def _arrays():
     return train, test
 
 
-@pytest.mark.xfail(strict=False, reason="measured 69 s on 2 AMX cores (2026-11-29): 394k test patches x 50k bank "
-                   "x 112 values is 4.4 TFLOP of exact fp32 matmul at ~77 GFLOP/s; a 5 % bank halves it")
 def test_position_free_patch_knn_with_a_10_percent_bank(benchmark):
     train, test = _arrays()
 

@@ -61,6 +61,7 @@ def declared_paths() -> set[str]:
     for experiment in ("ph2", "anomaly", "fusion", "recipes"):
         values |= {paths.tables(experiment).as_posix(), paths.figures(experiment).as_posix()}
     values |= {f"{paths.ANOMALY_FEATURES.as_posix()}/{x}" for x in ("${key}", "${item.source}", "${item.target}")}
+    values |= {f"{paths.ANOMALY_MOTION.as_posix()}/${{key}}"}
     for experiment in ("ph2", "anomaly", "fusion", "recipes"):
         values |= {paths.metrics(experiment).as_posix(), paths.provenance(experiment).as_posix(),
                    paths.plots(experiment).as_posix()}
@@ -84,7 +85,7 @@ def test_stage_paths_are_the_ones_tlbench_declares():
         assert data <= declared, f"{stage}: {data - declared} not in tlbench/paths.py"
     used_anywhere = set().union(*stage_paths().values())
     internal = {paths.DATA, paths.FEATURES, paths.REPORTS, paths.METRICS, paths.TABLES, paths.FIGURES, paths.DOWNLOADS,
-                paths.FINETUNE_WORK, paths.TIMINGS, paths.ANOMALY_FEATURES, paths.ANOMALY_SCORES, paths.RECORDS,
+                paths.FINETUNE_WORK, paths.TIMINGS, paths.ANOMALY_FEATURES, paths.ANOMALY_SCORES, paths.ANOMALY_MOTION, paths.RECORDS,
                 paths.PROVENANCE, paths.PLOTS, paths.PH2_TIMING, paths.RECIPES_TIMING}
     unused = {p.as_posix() for p in vars(paths).values() if isinstance(p, PurePath)} - used_anywhere - \
         {p.as_posix() for p in internal}

@@ -67,3 +67,15 @@ def test_bad_settings_and_shapes_are_refused():
         model.fit(np.zeros((4, 6)))
     with pytest.raises(TlbenchError, match="grid"):
         PatchKNN(position="aware", neighbourhood=1).fit(np.zeros((4, 6, 2))).score(np.zeros((1, 6, 2)))
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_bank_tiles_merge_to_the_brute_force_kth_neighbour(k, monkeypatch):
+    import tlbench.methods.patch_knn as patch_knn
+
+    monkeypatch.setattr(patch_knn, "BANK_TILE", 3)  # tiles of 3 patches: every merge path, k larger than a tile
+    rng = np.random.default_rng(5)
+    bank, queries = rng.normal(size=(50, 6)).astype(np.float32), rng.normal(size=(9, 6)).astype(np.float32)
+    got = PatchKNN(k=k, block=4)._kth(queries, bank)
+    want = np.sort(np.linalg.norm(queries[:, None] - bank[None], axis=2), axis=1)[:, k - 1]
+    np.testing.assert_allclose(got, want, rtol=1e-4)

@@ -56,8 +56,10 @@ def demo_run(tmp_path_factory):
     run(params, "demo-data", "ph2-extract", "ph2-evaluate", "ph2-report")
     for scene in ["ped1", "ped2", "belleview", "train"]:
         assert main(["--params", str(params), "--no-progress", "anomaly-extract", scene]) == 0
+        assert main(["--params", str(params), "--no-progress", "anomaly-motion", scene]) == 0
     assert main(["--params", str(params), "anomaly-gamma"]) == 0
     assert main(["--params", str(params), "--no-progress", "anomaly-evaluate"]) == 0
+    assert main(["--params", str(params), "--no-progress", "anomaly-beyond"]) == 0
     run(params, "anomaly-report")
     run(params, "fusion-finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes-evaluate", "recipes-report")
     return tmp, params
@@ -161,8 +163,12 @@ def test_dvc_stages_depend_on_exactly_their_params():
     assert set(stages["anomaly_extract"]["foreach"]) == set(SCENES)
     assert "anomaly.scenes" in stages["anomaly_evaluate"]["params"]  # every pair, in one stage
     assert "anomaly.detector" in stages["anomaly_evaluate"]["params"]
-    assert not any(p.startswith("anomaly.") and p not in ("anomaly.layer", "anomaly.pooling", "anomaly.train_stride")
+    assert not any(p.startswith("anomaly.") and p not in ("anomaly.layer", "anomaly.pooling", "anomaly.train_stride",
+                                                          "anomaly.beyond.variants")
                    for p in stages["anomaly_extract"]["do"]["params"])
+    # the detectors beyond the seed re-run neither the extraction nor the motion descriptor
+    assert "anomaly.beyond" in stages["anomaly_beyond"]["params"]
+    assert not any(p.startswith("anomaly.beyond") for p in stages["anomaly_motion"]["do"]["params"])
 
 
 def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
@@ -255,3 +261,33 @@ def test_stage_jobs_on_ray_give_byte_identical_records(demo_run, stage, records)
     finally:
         ray.shutdown()
     assert {f: (tmp / f).read_bytes() for f in before} == before
+
+
+def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
+    from tlbench.params import Params
+
+    tmp, params = demo_run
+    rows = [r for f in sorted((tmp / "reports/records/anomaly_beyond").glob("*.json")) for r in read_json(f)["rows"]]
+    assert len(rows) == 16 * 3 * 3  # pairs x spaces x variants
+    assert {r["variant"] for r in rows} == {"patch_knn", "motion", "appearance_motion"}
+    assert all(0 <= r["eer"] <= 100 and 0 <= r["smoothed"]["eer"] <= 100 for r in rows)
+    assert all(r["n_held_out"] > 0 and r["n_fit"] > r["n_held_out"] for r in rows)
+    motion = read_json(tmp / "data/features/anomaly_motion/ped1/train/meta.json")
+    assert motion["grid"] == [10, 15] and motion["dims"] == 9  # 360x240 in cells of 24 pixels, 8 bins + max
+    features = read_json(tmp / "data/features/anomaly/ped1/test/meta.json")
+    assert [l["node"] for l in features["layers"]] == Params.load(params).anomaly_nodes() == ["global_pool.flatten", "blocks.4"]
+    assert "†" not in (tmp / "reports/tables/anomaly/anomaly_eer.md").read_text()  # Table 1 keeps the seed's width
+    for space in ("raw", "pca", "tca"):
+        md = (tmp / f"reports/tables/anomaly/anomaly_beyond_{space}.md").read_text()
+        header = next(line for line in md.splitlines() if line.startswith("| Source"))
+        assert header.count("Patch kNN†") == 2 and "seed" in header and header.count("Motion kNN†") == 2 and header.count("Patch + motion†") == 2
+        assert md.count("\n| ") == 1 + 3 + 16 + 12 + 6  # header, three sections, EER, G_part, G_comp rows
+        assert "greedy coreset, 1% of the training patches" in md and "mean over 9 frames" in md
+    tex = (tmp / "reports/tables/anomaly/anomaly_beyond_tca.tex").read_text()
+    assert r"\textdagger{}" in tex and r"$G_\mathrm{part}$" in tex
+    metrics = read_json(tmp / "reports/metrics/anomaly.json")
+    ped2 = next(r for r in rows if (r["variant"], r["source"], r["target"], r["space"]) == ("motion", "ped2", "ped2", "raw"))
+    assert metrics["anomaly/beyond/motion/ped2->ped2/raw/eer"] == ped2["eer"]
+    assert metrics["anomaly/beyond/motion/smoothed/ped2->ped2/raw/eer"] == ped2["smoothed"]["eer"]
+    assert "anomaly/beyond/appearance_motion/ped1,ped2/tca/g_comp" in metrics
+    assert (tmp / "reports/figures/anomaly/anomaly_motion_eer_heatmap.png").is_file()

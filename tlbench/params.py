@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from . import paths
 from .data.registry import SCENES
 from .errors import TlbenchError
-from .methods.registry import CLASSIFIERS, DETECTORS, PROTOCOLS, SPACES, TASKS
+from .methods.registry import ANOMALY_VARIANTS, CLASSIFIERS, DETECTORS, PROTOCOLS, SPACES, TASKS
 from .models.specs import BACKBONES
 from .registry import did_you_mean
 
@@ -68,6 +68,7 @@ class Profile(Strict):
     york_protocol: dict[Literal["belleview", "train"], FrameRanges]
     ph2_backbones: list[BackboneName]
     anomaly_backbone: BackboneName
+    anomaly_patch_layer: LayerKey = "blocks.4"  # map layer of the patch kNN variant (anomaly.beyond)
     finetune: ProfileFinetune
     fusion: dict[Literal["test_size"], Union[Annotated[int, Field(gt=0)], Annotated[float, Field(gt=0, lt=1)]]]
     recipes: "ProfileRecipes"
@@ -155,6 +156,50 @@ class DetectorParams(Strict):
     gamma: Union[Literal["shared", "scale", "auto"], PositiveFloat]
 
 
+class Farneback(Strict):
+    pyr_scale: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    levels: Positive = 3
+    winsize: Positive = 15
+    iterations: Positive = 3
+    poly_n: Literal[5, 7] = 5
+    poly_sigma: PositiveFloat = 1.2
+
+
+class Motion(Strict):
+    """The motion descriptor (stage anomaly_motion@SCENE)."""
+    size: tuple[Positive, Positive] = (360, 240)
+    cell: Positive = 24
+    bins: Positive = 8
+    scale: Annotated[float, Field(gt=0, le=1)] = 0.5
+    farneback: Farneback = Farneback()
+
+
+class PatchKNNParams(Strict):
+    position: Literal["free", "aware"]
+    k: Positive = 1
+    aggregate: Literal["max", "top_mean"] = "max"
+    top_cells: Positive = 3
+    bank: Literal["coreset", "random"] = "coreset"
+    bank_size: PositiveFloat = 0.01
+    projection_dim: Union[Positive, None] = 128
+    neighbourhood: Annotated[int, Field(ge=0)] = 0
+
+
+class Smoothing(Strict):
+    kind: Literal["mean", "gaussian", "median"] = "mean"
+    window: Positive = 9
+
+
+class Beyond(Strict):
+    """Options beyond the seed (stage anomaly_beyond), reported beside the seed's rows."""
+    variants: list[Annotated[str, _member_of(ANOMALY_VARIANTS)]] = []
+    patch_knn: PatchKNNParams
+    motion_knn: PatchKNNParams
+    held_out: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    weights: dict[Literal["patch_knn", "motion"], Annotated[float, Field(ge=0)]] = {"patch_knn": 1.0, "motion": 1.0}
+    smoothing: Smoothing = Smoothing()
+
+
 class Anomaly(Strict):
     scenes: list[SceneName]
     layer: LayerKey
@@ -166,6 +211,8 @@ class Anomaly(Strict):
     detector: DetectorParams
     smoothing: Positive
     gap_samples: Positive = 2000
+    motion: Motion = Motion()
+    beyond: Union[Beyond, None] = None
 
 
 class Finetune(Strict):
@@ -246,6 +293,11 @@ class Root(Strict):
                 for layer in self.ph2.layers:
                     BACKBONES[name].layer(layer)
             BACKBONES[settings.anomaly_backbone].layer(self.anomaly.layer)
+            if self.anomaly.beyond is not None and self.anomaly.beyond.variants:
+                patch = BACKBONES[settings.anomaly_backbone].layer(settings.anomaly_patch_layer)
+                if len(patch.shape) != 3:
+                    raise TlbenchError(f"profiles.{self.profile}.anomaly_patch_layer {settings.anomaly_patch_layer!r} is "
+                                       f"{patch.node}, of shape {patch.shape}: patch kNN needs a map layer (C, H, W)")
         except TlbenchError as exc:
             raise ValueError(str(exc)) from None
         return self
@@ -330,6 +382,16 @@ class Params:
     @property
     def settings(self) -> Profile:
         return self.model.profiles[self.model.profile]
+
+    def anomaly_nodes(self) -> list[str]:
+        """The anomaly backbone's nodes that anomaly_extract stores: the seed's frame descriptor first, then
+        the map layer of anomaly.beyond's patch kNN when a variant needs it (one forward pass serves both)."""
+        a, settings = self.model.anomaly, self.settings
+        spec = BACKBONES[settings.anomaly_backbone]
+        nodes = [spec.layer(a.layer).node]
+        if any("appearance" in ANOMALY_VARIANTS[v].kind for v in (a.beyond.variants if a.beyond else [])):
+            nodes += [node for node in [spec.layer(settings.anomaly_patch_layer).node] if node not in nodes]
+        return nodes
 
     def profile_get(self, key: str):
         return self.get(f"profiles.{self.profile}.{key}")

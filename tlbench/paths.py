@@ -34,6 +34,9 @@ ANOMALY_FEATURES = FEATURES / "anomaly"  # <scene>/{train,test}/
 ANOMALY_SCORES = DATA / "anomaly_scores"  # <source>__<target>.npz
 ANOMALY_RECORDS = RECORDS / "anomaly"  # <source>__<target>.json
 ANOMALY_GAMMA = DATA / "anomaly_gamma.json"  # the detector's shared RBF width per space
+ANOMALY_MOTION = FEATURES / "anomaly_motion"  # <scene>/{train,test}/: motion.npy, labels, groups, meta.json
+ANOMALY_BEYOND_SCORES = DATA / "anomaly_beyond_scores"  # <source>__<target>.npz, per variant and space
+ANOMALY_BEYOND_RECORDS = RECORDS / "anomaly_beyond"  # <source>__<target>.json
 
 FINETUNE_MODEL = DATA / "models" / "finetune.pt"
 FINETUNE_WORK = DATA / "work" / "finetune.partial.pt"  # resumable state of an interrupted run

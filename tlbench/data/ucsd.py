@@ -203,10 +203,11 @@ def inspect(params, root: Path) -> list[tuple[str, dict, dict]]:
     return rows
 
 
-def scene_splits(params, name: str) -> dict[str, dict]:
-    """For each split: the frame files, per-frame anomaly labels and clip ids."""
+def scene_splits(params, name: str, stride: int | None = None) -> dict[str, dict]:
+    """For each split: the frame files, per-frame anomaly labels and clip ids; training frames every
+    `stride` (anomaly.train_stride unless given)."""
     scene = load_ucsd(params.dataset_root("ucsd"), name)
-    stride = params.model.anomaly.train_stride
+    stride = stride or params.model.anomaly.train_stride
     out = {}
     for split in ("train", "test"):
         clips = scene.split(split)

@@ -109,12 +109,15 @@ def inspect(params, root: Path) -> list[tuple[str, dict, dict]]:
     return rows
 
 
-def scene_splits(params, name: str) -> dict[str, dict]:
+def scene_splits(params, name: str, stride: int | None = None) -> dict[str, dict]:
+    """For each split: the frames, their anomaly labels and clip ids (one clip per split); training frames
+    every `stride` (anomaly.train_stride unless given)."""
     from .sources import VideoFrames
 
     scene = load_york(params.dataset_root("york"), name)
     proto = protocol(params, name, scene.n_frames)
-    train = range(proto["train"][0], min(proto["train"][1], scene.n_frames), params.model.anomaly.train_stride)
+    train = range(proto["train"][0], min(proto["train"][1], scene.n_frames),
+                  stride or params.model.anomaly.train_stride)
     test = range(*proto["test"])
     return {
         "train": {"source": VideoFrames(scene.video, train), "labels": np.zeros(len(train), bool),

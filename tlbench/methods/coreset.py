@@ -19,7 +19,7 @@ def greedy_coreset(X: np.ndarray, n: int, random_state: int = 0, projection_dim:
 
     N = len(X)
     if not 1 <= n <= N:
-        raise TlbenchError(f"a coreset of {n} patches from {N}: use 1..{N} (anomaly.detector.bank_size)")
+        raise TlbenchError(f"a coreset of {n} patches from {N}: use 1..{N} (anomaly.beyond.patch_knn.bank_size)")
     rng = np.random.default_rng(random_state)
     Z = torch.as_tensor(np.asarray(X, dtype=np.float32))
     if projection_dim is not None and projection_dim < Z.shape[1]:

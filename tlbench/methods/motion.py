@@ -91,5 +91,5 @@ def clip_motion(frames: Iterable[np.ndarray], cell: int = 24, bins: int = 8,
 
 def describe(farneback: Farneback, cell: int, bins: int) -> str:
     values = ", ".join(f"{k} {v}" for k, v in asdict(farneback).items())
-    return (f"Farneback optical flow ({values}); per {cell}x{cell}-pixel cell a {bins}-bin orientation histogram "
+    return (f"Farneback optical flow ({values}); per {cell}x{cell}-pixel cell a histogram of {bins} flow orientations "
             f"weighted by magnitude, plus the cell's largest magnitude")

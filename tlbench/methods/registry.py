@@ -42,6 +42,16 @@ DETECTORS: Registry[Entry] = Registry("detector", [
     Entry("mahalanobis", "Mahalanobis", "Mahalanobis distance to a Ledoit-Wolf covariance"),
 ])
 
+# beyond the seed (anomaly.beyond.variants): kind = the descriptors a variant needs
+ANOMALY_VARIANTS: Registry[Entry] = Registry("anomaly variant", [
+    Entry("patch_knn", "Patch kNN", "k-NN distance of each cell of a map layer to normal patches (PatchCore, "
+          "Roth et al. 2022); a frame scores as its worst cells", kind="appearance"),
+    Entry("motion", "Motion kNN", "per-cell histograms of Farneback optical flow, each cell against the same cell "
+          "of normal frames", kind="motion"),
+    Entry("appearance_motion", "Patch + motion", "the two scores standardised on held-out normal training frames "
+          "and summed", kind="appearance+motion"),
+])
+
 # kind "scores": impl(labels, scores) -> value, computed for every anomaly pair and space;
 # kind "domain": impl(source frames, target frames) -> a domain gap, for every pair and space (no labels);
 # kind "cdfg": impl(risk, a, b) over a table of EERs; kind "accuracy": a classification score;

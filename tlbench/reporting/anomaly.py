@@ -10,14 +10,14 @@ import numpy as np
 
 from ..data.registry import SCENES
 from ..methods import cdfg  # noqa: F401 (implements g_part and g_comp)
-from ..methods.registry import DETECTORS, MEASURES, SPACES
+from ..methods.registry import ANOMALY_VARIANTS, DETECTORS, MEASURES, SPACES
 from ..models.specs import BACKBONES
 from .captions import math_label
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
 from .paper_values import ANOMALY_SOURCE, TABLE1, TABLE_COMPLETE, TABLE_COMPLETE_NUMBER, TABLE_PARTIAL, TABLE_PARTIAL_NUMBER
 from .paper_values import SPACES as PAPER_SPACES
-from .render import Column, Rich, Table, join, render_pair
+from .render import Column, Rich, Section, Table, join, render_pair
 
 PUBLISHED = {"eer": TABLE1}  # measure -> {(source, target): values per PAPER_SPACES}
 MAX_EER = 100.0
@@ -146,6 +146,93 @@ def table_spec(measure: str) -> tuple[str, str, object, object]:
             f"{entry.direction.capitalize()} is better.")
 
 
+BEYOND_MARK = "†"
+
+
+def variants_of(beyond: list[dict]) -> list[str]:
+    return list(dict.fromkeys(r["variant"] for r in beyond))
+
+
+def variant_risks(beyond: list[dict], spaces: list[str], smoothed: bool = False) -> dict[str, dict[str, dict]]:
+    """{variant: {space: {(source, target): EER}}}, before or after smoothing."""
+    return {v: {sp: {(r["source"], r["target"]): r["smoothed"]["eer"] if smoothed else r["eer"]
+                     for r in beyond if r["variant"] == v and r["space"] == sp} for sp in spaces}
+            for v in variants_of(beyond)}
+
+
+def _bank_text(knn: dict) -> str:
+    size = f"{knn['bank_size']:.0%} of the training patches" if knn["bank_size"] <= 1 else f"{knn['bank_size']:g} patches"
+    if knn["bank"] != "coreset":
+        return f"random, {size}"
+    return f"greedy coreset, {size}" + (f", {knn['projection_dim']}-d projection" if knn["projection_dim"] else "")
+
+
+def _knn_text(knn: dict) -> str:
+    if knn["position"] == "aware":
+        around = f" and the {(2 * knn['neighbourhood'] + 1) ** 2 - 1} around it" if knn["neighbourhood"] else ""
+        where = f"each cell against the same cell{around} of the normal frames"
+    else:
+        where = f"every cell against one bank of normal patches ({_bank_text(knn)})"
+    frame = "its worst cell" if knn["aggregate"] == "max" else f"the mean of its {knn['top_cells']} worst cells"
+    return f"{where}, distance to the k = {knn['k']} nearest; a frame scores as {frame}"
+
+
+def beyond_text(settings: dict) -> str:
+    """The protocol of the variants, for the captions."""
+    b, parts = settings["beyond"], []
+    if "patch_layer" in settings:
+        layer = settings["patch_layer"]
+        channels, cells = layer["shape"][0], layer["n_features"] // layer["shape"][0]
+        parts.append(f"{ANOMALY_VARIANTS.label('patch_knn')}: the {cells} cells of layer {layer['node']} "
+                     f"({channels} values each), {_knn_text(b['patch_knn'])}")
+    if "motion" in settings:
+        parts.append(f"{ANOMALY_VARIANTS.label('motion')}: {settings['motion']}; {_knn_text(b['motion_knn'])}")
+    if "appearance_motion" in b["variants"]:
+        parts.append(f"{ANOMALY_VARIANTS.label('appearance_motion')}: the two scores, each standardised with its mean and "
+                     f"std on held-out normal training frames, weighted {b['weights']['patch_knn']:g} and "
+                     f"{b['weights']['motion']:g} and summed")
+    return (f"{BEYOND_MARK} Beyond the seed (anomaly.beyond), the same detector and settings for every domain: " +
+            "; ".join(parts) + f". Detectors are fitted on the source's training frames without the last "
+            f"{b['held_out']:.0%} of each clip (held out for the standardisation); spaces are fitted on patches "
+            f"(components capped at the patch's dimension). Smoothing where stated: {b['smoothing']['kind']} over "
+            f"{b['smoothing']['window']} frames within clips.")
+
+
+def _cdfg_cells(risk: dict, scenes: list[str]) -> dict[str, dict[tuple, float]]:
+    """{measure: {pair: value}} of one EER table: the EER itself, G_part per direction, G_comp per pair."""
+    g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
+    return {"eer": risk, "g_part": {(s, t): g_part(risk, s, t) for s, t in pair_order(scenes) if s != t},
+            "g_comp": {(a, b): g_comp(risk, a, b) for a, b in combinations(scenes, 2)}}
+
+
+def beyond_table(rows: list[dict], beyond: list[dict], scenes: list[str], space: str, caption) -> Table:
+    """One space: sections EER, G_part and G_comp; the seed's detector (ours) beside each variant before and
+    after smoothing (the CDFG measures of the smoothed EERs in the smoothed columns)."""
+    seed = _cdfg_cells({(r["source"], r["target"]): r["eer"] for r in rows if r["space"] == space}, scenes)
+    raw, smooth = variant_risks(beyond, [space]), variant_risks(beyond, [space], smoothed=True)
+    parts = [seed] + [c for v in raw for c in (_cdfg_cells(raw[v][space], scenes), _cdfg_cells(smooth[v][space], scenes))]
+    sections = {"eer": ("EER (%)", pair_order(scenes)),
+                "g_part": (join(math_label(MEASURES["g_part"].label), "(source, target)"), [p for p in pair_order(scenes) if p[0] != p[1]]),
+                "g_comp": (join(math_label(MEASURES["g_comp"].label), "(dataset A, dataset B)"), list(combinations(scenes, 2)))}
+    body = []
+    for measure, (title, keys) in sections.items():
+        body.append(Section(title))
+        body += [[label(a), label(b)] + [_fmt(part[measure][(a, b)]) for part in parts] for a, b in keys]
+    columns = [Column("Source / A", "l"), Column("Target / B", "l"), Column("seed")]
+    columns += [c for v in raw for c in (Column("raw", group=ANOMALY_VARIANTS.label(v) + BEYOND_MARK),
+                                         Column("sm.", group=ANOMALY_VARIANTS.label(v) + BEYOND_MARK))]
+    return Table(f"anomaly_beyond_{space}", f"Beyond the seed, {SPACES.label(space)} space: EER (%) and CDFG",
+                 caption, columns, body, wide=True)
+
+
+def beyond_tables(rows: list[dict], beyond: list[dict], scenes: list[str], spaces: list[str], context: dict) -> list[Table]:
+    """A table per space: the seed's detector beside anomaly.beyond's variants (Table 1 keeps the seed's width)."""
+    caption = join("Lower is better. seed: the seed's detector and descriptor, as in Table 1 (ours); raw and sm.: "
+                   "each variant's scores before and after smoothing.", beyond_text(context["beyond"]),
+                   f"Frame features: {context['preprocessing']}.", context["data"] + ".")
+    return [beyond_table(rows, beyond, scenes, space, caption) for space in spaces]
+
+
 def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> list[Table]:
     """A table per score and domain measure in the rows, then the two CDFG tables."""
     first = rows[0]
@@ -165,12 +252,17 @@ def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context
     return tables
 
 
-def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> tuple[list[Table], dict[str, str]]:
-    """The tables, and {file name: text} of the check of the published tables (Markdown only)."""
+def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict,
+           beyond: list[dict] | None = None) -> tuple[list[Table], dict[str, str]]:
+    """The tables, and {file name: text} of the check of the published tables (Markdown only). `beyond`: the
+    rows of anomaly.beyond's variants (context["beyond"]: their settings), as extra column groups."""
     checks = seed_consistency()
     check = render_pair("seed_check", kinds=("md",), checks=checks, errata=[c for c in checks if not c["match"]],
                         label=label, space_labels={s: SPACES.label(s) for s in SPACES}, source=ANOMALY_SOURCE)["md"]
-    return build_tables(rows, scenes, spaces, context), {"anomaly_seed_check.md": check}
+    tables = build_tables(rows, scenes, spaces, context)
+    if beyond:
+        tables += beyond_tables(rows, beyond, scenes, spaces, context)
+    return tables, {"anomaly_seed_check.md": check}
 
 
 def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) -> list[dict]:
@@ -320,6 +412,31 @@ def metrics(params) -> dict[str, float]:
         for sp in spaces:
             out |= {f"anomaly/{s}->{t}/{sp}/g_part": round(g_part(risk[sp], s, t), 6) for s, t in permutations(scenes, 2)}
             out |= {f"anomaly/{a},{b}/{sp}/g_comp": round(g_comp(risk[sp], a, b), 6) for a, b in combinations(scenes, 2)}
+    return out | beyond_metrics(params)
+
+
+def beyond_metrics(params) -> dict[str, float]:
+    """anomaly/beyond/<variant>[/smoothed]/<source>-><target>/<space>/<measure>, and the variants' CDFG."""
+    from itertools import permutations
+
+    from .. import paths
+    from ..io import read_json
+
+    folder, scenes = params.resolve_path(paths.ANOMALY_BEYOND_RECORDS), params.model.anomaly.scenes
+    rows = [r for f in (sorted(folder.glob("*.json")) if folder.is_dir() else []) for r in read_json(f)["rows"]]
+    out, spaces = {}, sorted({r["space"] for r in rows})
+    for r in rows:
+        for where, values in ((r["variant"], r), (f"{r['variant']}/smoothed", r["smoothed"])):
+            out |= {f"anomaly/beyond/{where}/{r['source']}->{r['target']}/{r['space']}/{m}": values[m]
+                    for m in MEASURES if MEASURES[m].kind == "scores" and m in values}
+    if rows and {(s, t) for s in scenes for t in scenes} <= {(r["source"], r["target"]) for r in rows}:
+        g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
+        for variant, risk in variant_risks(rows, spaces).items():
+            for sp in spaces:
+                out |= {f"anomaly/beyond/{variant}/{s}->{t}/{sp}/g_part": round(g_part(risk[sp], s, t), 6)
+                        for s, t in permutations(scenes, 2)}
+                out |= {f"anomaly/beyond/{variant}/{a},{b}/{sp}/g_comp": round(g_comp(risk[sp], a, b), 6)
+                        for a, b in combinations(scenes, 2)}
     return out
 
 

@@ -19,9 +19,9 @@ _LATEX_SPECIALS = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{
                    "±": r"$\pm$", "–": "--", "−": "$-$", "→": r"$\rightarrow$", "->": r"$\rightarrow$",
                    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                   "τ": r"$\tau$", "ρ": r"$\rho$", "Δ": r"$\Delta$", "×": r"$\times$", "ç": r"\c{c}"}
+                   "τ": r"$\tau$", "ρ": r"$\rho$", "Δ": r"$\Delta$", "×": r"$\times$", "ç": r"\c{c}", "†": r"\textdagger{}"}
 # "->" before ">", a minus sign where a hyphen starts a number ("-2", "(-0.40"), then single characters
-_LATEX_PATTERN = re.compile(r"->|(?<![\w.])-(?=\d)|[<>|²±–−→&%$#_{}~^\\τρΔ×ç]")
+_LATEX_PATTERN = re.compile(r"->|(?<![\w.])-(?=\d)|[<>|²±–−→&%$#_{}~^\\τρΔ×ç†]")
 
 
 def latex_escape(value) -> str:

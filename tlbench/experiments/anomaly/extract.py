@@ -19,18 +19,17 @@ def scene_splits(params: Params, scene: str) -> dict[str, dict]:
 
 def run(params: Params, scene: str, progress: bool = True) -> None:
     from ...models.extract import EngineOptions, extract_features
-    from ...models.specs import backbone
 
     SCENES[scene]  # an unknown name fails here, with the valid ones
     splits = scene_splits(params, scene)
     a, name = params.model.anomaly, params.settings.anomaly_backbone
-    layer = backbone(name).layer(a.layer)
+    nodes = params.anomaly_nodes()
     with atomic_dir(params.resolve_path(paths.ANOMALY_FEATURES / scene)) as tmp:
         for split, data in splits.items():
             result = extract_features(
-                data["source"], name, [layer.node], tmp / split, progress=progress,
+                data["source"], name, nodes, tmp / split, progress=progress,
                 extra_meta={"scene": scene, "split": split},
-                pooling={layer.node: a.pooling} if a.pooling else None,
+                pooling={nodes[0]: a.pooling} if a.pooling else None,
                 **vars(EngineOptions.from_params(params, name)))
             np.save(tmp / split / "labels.npy", data["labels"])
             np.save(tmp / split / "groups.npy", data["groups"])

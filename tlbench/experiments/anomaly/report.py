@@ -22,6 +22,22 @@ def load_rows(params: Params) -> list[dict]:
     return rows
 
 
+def load_beyond(params: Params) -> tuple[list[dict], dict | None]:
+    """The rows of anomaly.beyond's variants and their settings (none when no variant is enabled)."""
+    b = params.model.anomaly.beyond
+    if not b or not b.variants:
+        return [], None
+    scenes, rows, settings = params.model.anomaly.scenes, [], None
+    for s in scenes:
+        for t in scenes:
+            path = params.resolve_path(paths.ANOMALY_BEYOND_RECORDS / f"{paths.anomaly_pair(s, t)}.json")
+            if not path.is_file():
+                raise TlbenchError(f"{path} not found: run `dvc repro` (stage anomaly_beyond)")
+            record = read_json(path)
+            rows, settings = rows + record["rows"], record["settings"]
+    return rows, settings
+
+
 def write_plots_data(params: Params, spaces: list[str]) -> None:
     import numpy as np
 
@@ -36,7 +52,7 @@ def write_plots_data(params: Params, spaces: list[str]) -> None:
             write_csv(folder / f"{pair}.csv", ["fpr", *spaces], roc_plot_rows(np.load(scores / f"{pair}.npz"), spaces))
 
 
-def write_figures(params: Params, rows: list[dict], spaces: list[str]) -> None:
+def write_figures(params: Params, rows: list[dict], spaces: list[str], beyond: list[dict]) -> None:
     from ...reporting import anomaly
     from ...reporting.captions import figure_suffix
 
@@ -48,6 +64,10 @@ def write_figures(params: Params, rows: list[dict], spaces: list[str]) -> None:
                             figures / f"anomaly_roc_det_{target}", suffix)
     if any(MEASURES[m].kind == "domain" for m in rows[0] if m in MEASURES):
         anomaly.plot_gap_vs_eer(rows, spaces, figures / "anomaly_gap_vs_eer", suffix)
+    for variant in anomaly.variants_of(beyond):
+        anomaly.plot_heatmaps([r for r in beyond if r["variant"] == variant], scenes, spaces,
+                              figures / f"anomaly_{variant}_eer_heatmap", f" ({anomaly.ANOMALY_VARIANTS.label(variant)}, "
+                              f"beyond the seed){suffix}")
 
 
 def run(params: Params, progress: bool = True) -> None:
@@ -58,23 +78,24 @@ def run(params: Params, progress: bool = True) -> None:
     from ...reporting.render import write_tables
 
     scenes, spaces = params.model.anomaly.scenes, params.model.anomaly.spaces
-    rows = load_rows(params)
+    rows, (beyond, beyond_settings) = load_rows(params), load_beyond(params)
     first = read_json(params.resolve_path(paths.ANOMALY_RECORDS / f"{paths.anomaly_pair(scenes[0], scenes[0])}.json"))
     context = {"profile": params.profile, "preprocessing": first["preprocessing"],
                "data": data_text(params.settings.synthetic, "UCSD Ped1/Ped2 (Mahadevan et al. 2010), York Belleview "
                                  "and Train (Zaharescu and Wildes 2010)"),
-               "published": published(ANOMALY_SOURCE, params.model.report.cite.get("anomaly"))}
-    tables, extra = anomaly.render(rows, scenes, spaces, context)
+               "published": published(ANOMALY_SOURCE, params.model.report.cite.get("anomaly")), "beyond": beyond_settings}
+    tables, extra = anomaly.render(rows, scenes, spaces, context, beyond)
     if any(MEASURES[m].kind == "domain" for m in rows[0] if m in MEASURES):
         tables.append(anomaly.correlation_table(anomaly.rank_correlations(rows, scenes, spaces)))
     folder = params.resolve_path(paths.tables("anomaly"))
     for path in write_tables(folder, tables) + [atomic_write_text(folder / name, text) for name, text in extra.items()]:
         print(f"wrote {path}")
-    write_figures(params, rows, spaces)
+    write_figures(params, rows, spaces, beyond)
     write_plots_data(params, spaces)
     write_metrics(params, "anomaly")
     write_provenance(params, "anomaly", {"preprocessing": first["preprocessing"], "weights": rows[0].get("weights_id"),
-                                         "detector": rows[0]["detector"], "tca": rows[0]["tca"]})
+                                         "detector": rows[0]["detector"], "tca": rows[0]["tca"],
+                                         "beyond": beyond_settings})
 
 
 if __name__ == "__main__":
