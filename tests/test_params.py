@@ -59,6 +59,10 @@ def test_a_typod_key_names_the_key_the_file_and_the_spelling(tmp_path, edit, key
     (lambda r: r["anomaly"].update(scenes=["ped1", "ped3"]), "anomaly.scenes.1", "ped2"),
     (lambda r: r["anomaly"].update(pooling="gird2"), "anomaly.pooling", "grid2"),
     (lambda r: r.update(profile="dmeo"), "profile", "demo"),
+    (lambda r: r["ph2"]["beyond"]["tta"].update(views=["hflipp"]), "ph2.beyond.tta.views.0", "hflip"),
+    (lambda r: r["ph2"]["beyond"].update(backbones=["efficientnet_lite22"]), "ph2.beyond.backbones.0", "efficientnet_lite2"),
+    (lambda r: r["anomaly"]["beyond"].update(variants=["motoin"]), "anomaly.beyond.variants.0", "motion"),
+    (lambda r: r["anomaly"]["beyond"]["smoothing"].update(kind="gausian"), "anomaly.beyond.smoothing.kind", "gaussian"),
 ])
 def test_a_typod_value_names_the_key_the_file_and_the_spelling(tmp_path, edit, key, suggestion):
     message = error_of(tmp_path, edit)
@@ -71,6 +75,8 @@ def test_wrong_types_and_ranges_and_missing_keys(tmp_path):
     assert "`extract.batch_size`" in error_of(tmp_path, lambda r: r["extract"].update(batch_size="big"))
     assert "missing key `fusion.seeds`" in error_of(tmp_path, lambda r: r["fusion"].pop("seeds"))
     assert "unknown layer 'layer9'" in error_of(tmp_path, lambda r: r["ph2"].update(layers=[-2, "layer9"]))
+    patch = error_of(tmp_path, lambda r: r["profiles"]["demo"].update(anomaly_patch_layer="global_pool.flatten"))
+    assert "anomaly_patch_layer" in patch and "needs a map layer" in patch
 
 
 def test_a_stage_with_a_typo_fails_before_any_work(tmp_path, capsys):

@@ -67,7 +67,7 @@ def demo_run(tmp_path_factory):
 
 def test_stages_write_features_metrics_tables_and_figures(demo_run):
     tmp, _ = demo_run
-    rows = read_jsonl(tmp / "reports/records/ph2_folds.jsonl")
+    rows = [r for r in read_jsonl(tmp / "reports/records/ph2_folds.jsonl") if r["backbone"] == "efficientnet_lite0"]
     assert len(rows) == 2 * 2 * 2 * 4  # layers x tasks x protocols x folds
     assert {r["node"] for r in rows} == {"global_pool.flatten", "blocks.6"}
     assert all(0 <= r["balanced_accuracy"] <= 1 for r in rows)
@@ -291,3 +291,19 @@ def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
     assert metrics["anomaly/beyond/motion/smoothed/ped2->ped2/raw/eer"] == ped2["smoothed"]["eer"]
     assert "anomaly/beyond/appearance_motion/ped1,ped2/tca/g_comp" in metrics
     assert (tmp / "reports/figures/anomaly/anomaly_motion_eer_heatmap.png").is_file()
+
+
+def test_ph2_sweeps_beyond_the_seed_get_their_own_marked_sections(demo_run):
+    tmp, _ = demo_run
+    rows = read_jsonl(tmp / "reports/records/ph2_folds.jsonl")
+    sweeps = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "efficientnet_lite2+tta"]
+    assert list(dict.fromkeys(r["backbone"] for r in rows)) == sweeps
+    tta = read_json(tmp / "data/features/ph2/efficientnet_lite2+tta/meta.json")
+    plain = read_json(tmp / "data/features/ph2/efficientnet_lite2/meta.json")
+    assert tta["tta"] == ["hflip", "vflip", "transpose"] and plain["tta"] == []
+    assert tta["preprocessing"]["size"] == plain["preprocessing"]["size"] == 260  # Lite2's native size
+    md = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest.md").read_text()
+    assert "| *EfficientNet-Lite0* |" in md and "| *EfficientNet-Lite2 + TTA†* |" in md
+    assert "| *EfficientNet-Lite1†* |" in md and "Beyond the seed (ph2.beyond)" in md
+    metrics = read_json(tmp / "reports/metrics/ph2.json")
+    assert "ph2/efficientnet_lite2+tta/-2/melanoma_vs_rest/stratified/balanced_accuracy" in metrics

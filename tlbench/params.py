@@ -130,6 +130,20 @@ class SVM(Strict):
     standardize: bool = True
 
 
+TTAView = Literal["hflip", "vflip", "transpose"]
+
+
+class PH2TTA(Strict):
+    backbones: list[BackboneName] = []
+    views: list[TTAView] = []
+
+
+class PH2Beyond(Strict):
+    """Beyond the seed: more table sections (marked as such), each a full layer sweep."""
+    backbones: list[BackboneName] = []
+    tta: PH2TTA = PH2TTA()
+
+
 class PH2(Strict):
     layers: list[LayerKey]
     tasks: list[Annotated[str, _member_of(TASKS)]]
@@ -137,6 +151,7 @@ class PH2(Strict):
     n_folds: Annotated[int, Field(ge=2)]
     classifier: Annotated[str, _member_of(CLASSIFIERS)]
     svm: SVM
+    beyond: PH2Beyond = PH2Beyond()
 
 
 class TCAParams(Strict):
@@ -289,7 +304,8 @@ class Root(Strict):
                              f"profiles: use one of {', '.join(self.profiles)}")
         settings = self.profiles[self.profile]
         try:
-            for name in settings.ph2_backbones:
+            beyond = self.ph2.beyond
+            for name in dict.fromkeys([*settings.ph2_backbones, *beyond.backbones, *beyond.tta.backbones]):
                 for layer in self.ph2.layers:
                     BACKBONES[name].layer(layer)
             BACKBONES[settings.anomaly_backbone].layer(self.anomaly.layer)
@@ -382,6 +398,17 @@ class Params:
     @property
     def settings(self) -> Profile:
         return self.model.profiles[self.model.profile]
+
+    def ph2_models(self) -> list[tuple[str, str, tuple[str, ...], bool]]:
+        """(key, backbone, TTA views, beyond the seed) of every PH2 sweep: the profile's backbones, then
+        ph2.beyond's backbones and TTA sweeps (key `<backbone>+tta`). The key names the feature folder and
+        the records' `backbone`."""
+        b, tta = self.model.ph2.beyond, tuple(self.model.extract.tta)
+        out = [(name, name, tta, False) for name in self.settings.ph2_backbones]
+        out += [(name, name, tta, True) for name in b.backbones if name not in self.settings.ph2_backbones]
+        if b.tta.views:
+            out += [(f"{name}+tta", name, tuple(b.tta.views), True) for name in b.tta.backbones]
+        return out
 
     def anomaly_nodes(self) -> list[str]:
         """The anomaly backbone's nodes that anomaly_extract stores: the seed's frame descriptor first, then

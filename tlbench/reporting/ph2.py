@@ -17,8 +17,18 @@ from .figures import pyplot, save_figure
 from .paper_values import TABLE6
 from .render import PM, Column, Section, Table, join
 
+BEYOND_MARK = "†"
+
+
 def backbone_label(name: str) -> str:
-    return BACKBONES.label(name) if name in BACKBONES else name
+    """A sweep's label: the backbone's, `+ TTA` for a test-time augmented sweep (key `<backbone>+tta`)."""
+    base = name.removesuffix("+tta")
+    label = BACKBONES.label(base) if base in BACKBONES else base
+    return label + (" + TTA" if name.endswith("+tta") else "")
+
+
+def section_label(name: str, beyond=()) -> str:
+    return backbone_label(name) + (BEYOND_MARK if name in beyond else "")
 
 
 @dataclass
@@ -28,6 +38,7 @@ class Ph2Context:
     preprocessing: dict[str, str] = field(default_factory=dict)
     synthetic: bool = False
     published: object = ""  # caption piece naming (or citing) the published values
+    beyond: tuple[str, ...] = ()  # sweeps beyond the seed (ph2.beyond), marked in the tables
 
 
 def _mean_std(values: pd.Series) -> tuple[float, float, int]:
@@ -65,7 +76,7 @@ def _keys_by_backbone(ours: dict) -> dict[str, list[tuple[str, int]]]:
     return {bb: sorted({k for k in list(ours) + list(TABLE6) if k[0] == bb}, key=lambda k: -k[1]) for bb in backbones}
 
 
-def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list, list[str]]:
+def ph2_table_rows(df: pd.DataFrame, task: str, beyond=()) -> tuple[list, list[str]]:
     """Rows of one task's Table 6 comparison (a section per CNN): per protocol the mean ± sample std over
     the folds and the pooled BA (one decimal: one PH2 image of 200 moves a fold mean by 0.5), the published
     mean ± std, and Δ = ours (folds as published) - published."""
@@ -74,7 +85,7 @@ def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list, list[str]]:
     ours = ours_by_layer(sub, protocols)
     rows = []
     for bb, keys in _keys_by_backbone(ours).items():
-        rows.append(Section(backbone_label(bb)))
+        rows.append(Section(section_label(bb, beyond)))
         best = {p: max((round(ours[k]["scores"][p][0], 1) for k in keys if k in ours), default=None) for p in protocols}
         for key in keys:
             o, s = ours.get(key), TABLE6.get(key)
@@ -93,12 +104,12 @@ def ph2_table_rows(df: pd.DataFrame, task: str) -> tuple[list, list[str]]:
     return rows, protocols
 
 
-def feature_rows(df: pd.DataFrame) -> list:
+def feature_rows(df: pd.DataFrame, beyond=()) -> list:
     """Per CNN and layer: node, feature count and % of features with variance, ours beside the published."""
     ours = ours_by_layer(df[df.task == df.task.iloc[0]], [])
     rows = []
     for bb, keys in _keys_by_backbone(ours).items():
-        rows.append(Section(backbone_label(bb)))
+        rows.append(Section(section_label(bb, beyond)))
         for key in keys:
             o, s = ours.get(key), TABLE6.get(key)
             rows.append([str(key[1]), o["node"] if o else None, str((o or {}).get("n_features") or s[0]),
@@ -113,19 +124,27 @@ def _protocol_caption(protocols: list[str], first) -> str:
             + " ".join(f"{protocol_header(p)[0].upper()}{protocol_header(p)[1:]}: {PROTOCOLS[p].help}." for p in protocols))
 
 
+def beyond_text(beyond) -> str:
+    if not beyond:
+        return ""
+    return (f" {BEYOND_MARK} Beyond the seed (ph2.beyond): " + ", ".join(backbone_label(b) for b in beyond) +
+            "; each at its own input size and preprocessing above, + TTA: features averaged over the image and the "
+            "views named there.")
+
+
 def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
     df = pd.DataFrame.from_records(records)
     first = df.iloc[0]
     data = data_text(ctx.synthetic, "PH2 (Mendonça et al. 2013)")
     prep = " ".join(f"{backbone_label(k)}: {v}." for k, v in sorted(ctx.preprocessing.items()))
-    provenance = f"{data}. {prep} Profile {ctx.profile}, random seed {ctx.seed}."
+    provenance = f"{data}. {prep} Profile {ctx.profile}, random seed {ctx.seed}." + beyond_text(ctx.beyond)
     tables = [Table("ph2_features", "PH2 layer sweep: features per layer",
                     join("Layers by Keras-style index (−1 is the prediction layer); the torch node we read; the number of "
                          "features and the percentage of them with non-zero variance over the images.", provenance, ctx.published),
                     [Column("Layer"), Column("Node", "l"), Column("Features"), Column("ours", group="Var. (%)"),
                      Column("publ.", group="Var. (%)")], feature_rows(df), wide=True)]
     for task in (t for t in TASKS if t in set(df.task)):
-        rows, protocols = ph2_table_rows(df, task)
+        rows, protocols = ph2_table_rows(df, task, ctx.beyond)
         columns = [Column("Layer")]
         for p in protocols:
             columns += [Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),

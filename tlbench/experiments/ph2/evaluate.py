@@ -101,7 +101,7 @@ def run(params: Params, progress: bool = True) -> None:
     if not (features / "index.json").is_file():
         raise TlbenchError(f"{features / 'index.json'} not found: run the ph2_extract stage first (`dvc repro`)")
     clinical = np.array(read_json(features / "index.json")["clinical_diagnosis"])
-    backbones = params.settings.ph2_backbones
+    backbones = [key for key, *_ in params.ph2_models()]
     jobs = [(params, name, layer, clinical) for name in backbones for layer in swept(params, load_meta(features / name))]
     rows, transfer = [], {}
     for (_, name, layer, _), (layer_result, measured) in zip(jobs, fan_out(params, evaluate_layer, jobs, "ph2 layers",

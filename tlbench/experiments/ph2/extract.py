@@ -19,21 +19,21 @@ def run(params: Params, progress: bool = True) -> str:
     from ...models.specs import backbone
 
     ds = load_ph2(params)  # fails in seconds on a broken or missing dataset
-    cfg, backbones = params.model.extract, params.settings.ph2_backbones
-    for name in backbones:  # every weights file must be there before the first forward pass
+    cfg, models = params.model.extract, params.ph2_models()
+    for name in dict.fromkeys(m[1] for m in models):  # every weights file must be there before the first forward pass
         resolve_weights(backbone(name), cfg.weights.get(name), cfg.allow_download)
     timing = {}
     with atomic_dir(params.resolve_path(paths.PH2_FEATURES)) as tmp:
         write_json(tmp / "index.json", {"dataset": "PH2", "profile": params.profile, "ids": ds.ids,
                                         "clinical_diagnosis": ds.labels.tolist()})
-        for name in backbones:
+        for key, name, tta, _ in models:
             layers = list(dict.fromkeys([*params.model.ph2.layers, -1]))  # -1: the ImageNet head, for LEEP
-            result = extract_features(ds.image_paths, name, layers, tmp / name, progress=progress,
-                                      **vars(EngineOptions.from_params(params, name)))
-            timing[name] = {"images": result.n_images, "seconds": round(result.seconds, 3),
-                            "images_per_second": round(result.images_per_second, 2),
-                            "first_batch_unix": result.first_batch_unix}
-            print(f"{name}: {result.n_images} images in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)")
+            result = extract_features(ds.image_paths, name, layers, tmp / key, progress=progress,
+                                      **vars(EngineOptions.from_params(params, name, tta=tta)))
+            timing[key] = {"images": result.n_images, "seconds": round(result.seconds, 3),
+                           "images_per_second": round(result.images_per_second, 2),
+                           "first_batch_unix": result.first_batch_unix}
+            print(f"{key}: {result.n_images} images in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)")
     write_json(params.resolve_path(paths.PH2_TIMING), {"ph2_extract": timing})
     return ", ".join(f"{k} {v['images_per_second']:.1f}/s" for k, v in timing.items())
 
