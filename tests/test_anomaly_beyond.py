@@ -42,3 +42,34 @@ def test_patch_space_maps_every_cell_alike():
     out = in_space(space, cells)
     assert out.shape == (4, 6, 3)
     np.testing.assert_allclose(out[2, 5], space.transform(cells[2, 5][None])[0], rtol=1e-6)
+
+
+def test_a_source_only_space_is_fitted_once_per_source_and_tca_per_pair(monkeypatch):
+    import tlbench.experiments.anomaly.beyond as beyond
+
+    calls = []
+    monkeypatch.setattr(beyond, "_FITTED", {})
+    monkeypatch.setattr(beyond, "_params_key", lambda params: "run")
+    monkeypatch.setattr(beyond, "fit_patch_space", lambda params, space, s, t, name: calls.append(space) or "space")
+    monkeypatch.setattr(beyond, "in_space_chunked", lambda space, cells, frames: cells[frames])
+
+    class Detector:
+        def fit(self, X):
+            return self
+
+        def score(self, X):
+            return np.zeros(len(X))
+
+    monkeypatch.setattr(beyond, "detector", lambda params, name: Detector())
+
+    class FakeParams:
+        seed = 0
+
+    cells = np.zeros((10, 4, 3), np.float32)
+    groups = np.zeros(10, int)
+    for source, target in [("a", "a"), ("a", "b"), ("b", "a")]:
+        pair = {"source": {"motion": cells}, "target_fit": {"motion": cells}, "source_scene": source,
+                "held_out": beyond.held_out_mask(groups, 0.2), "target_scene": target}
+        for space in ("raw", "pca", "tca"):
+            beyond.fitted(FakeParams(), space, "motion", pair)
+    assert calls == ["raw", "pca", "tca", "tca", "raw", "pca", "tca"]  # a -> b reuses a's raw and PCA fits

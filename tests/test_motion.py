@@ -85,3 +85,16 @@ def test_first_frame_has_no_flow_and_bad_frames_are_refused():
         clip_motion(frames, 200)
     with pytest.raises(TlbenchError, match="without frames"):
         clip_motion([], CELL)
+
+
+def test_real_ped2_frames_give_walking_speeds():
+    """Five consecutive frames of the real UCSD Ped2 Test001 (../shared/samples): pedestrians walk at
+    one to a few pixels per frame, and the clip's first frame has no flow."""
+    from tests.conftest import samples_or_skip
+    from tlbench.data.ucsd import read_gray
+
+    folder = samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped2", "Test", "Test001")
+    motion = clip_motion([read_gray(p) for p in sorted(folder.glob("*.tif"))])
+    assert motion.shape == (5, 150, 9) and not motion[0].any()
+    peaks = motion[1:, :, -1].max(axis=1)
+    assert ((peaks > 0.5) & (peaks < 10)).all()

@@ -30,10 +30,12 @@ CLASSIFIERS: Registry[Entry] = Registry("classifier", [
     Entry("linear_svm", "linear SVM", "SVC(kernel='linear') on a precomputed linear kernel"),
 ])
 
+# kind: what a space is fitted on ("source": the same space serves every target of a source)
 SPACES: Registry[Entry] = Registry("space", [
-    Entry("raw", "Cross-feature", "z-scored features (source statistics)"),
-    Entry("pca", "PCA", "PCA fitted on the source"),
-    Entry("tca", "TCA", "Transfer Component Analysis (Pan et al. 2011) on source and target training frames"),
+    Entry("raw", "Cross-feature", "z-scored features (source statistics)", kind="source"),
+    Entry("pca", "PCA", "PCA fitted on the source", kind="source"),
+    Entry("tca", "TCA", "Transfer Component Analysis (Pan et al. 2011) on source and target training frames",
+          kind="source+target"),
 ])
 
 DETECTORS: Registry[Entry] = Registry("detector", [

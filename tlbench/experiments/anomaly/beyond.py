@@ -125,8 +125,27 @@ def detector(params: Params, name: str):
     return PatchKNN(random_state=params.seed, **settings)
 
 
-def descriptor_scores(params: Params, space_name: str, name: str, pair: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(held-out normal scores, target test scores) of one descriptor in one space."""
+_FITTED: dict = {}  # (params, source, space, descriptor) -> (space, detector, held-out scores): see `fitted`
+
+
+def _params_key(params: Params) -> str:
+    """The run's identity by content (an object's id can come back for other params in the same process)."""
+    import hashlib
+    import json
+
+    text = json.dumps([str(params.root_dir), params.raw], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fitted(params: Params, space_name: str, name: str, pair: dict):
+    """The space, the fitted detector and its held-out scores. A space fitted on the source alone (raw, PCA:
+    registry kind "source") gives the same fit for every target, so it is kept for the next pair of the same
+    source (pairs run source by source): the greedy coreset is the slow part."""
+    from ...methods.registry import SPACES
+
+    key = (_params_key(params), pair["source_scene"], space_name, name)
+    if key in _FITTED:
+        return _FITTED[key]
     source, held = pair["source"][name], pair["held_out"]
     fit, held_out = np.flatnonzero(~held), np.flatnonzero(held)
     rng = np.random.default_rng([params.seed, zlib.crc32(f"patch space {name}".encode())])
@@ -134,7 +153,17 @@ def descriptor_scores(params: Params, space_name: str, name: str, pair: dict) ->
                             sample_patches(pair["target_fit"][name], np.arange(len(pair["target_fit"][name])),
                                            SPACE_FIT_PATCHES, rng), name)
     knn = detector(params, name).fit(in_space_chunked(space, source, fit))
-    held_scores = knn.score(in_space_chunked(space, source, held_out))
+    result = space, knn, knn.score(in_space_chunked(space, source, held_out))
+    if SPACES[space_name].kind == "source":
+        for old in [k for k in _FITTED if k[:2] != key[:2]]:  # another run or source: let it go
+            del _FITTED[old]
+        _FITTED[key] = result
+    return result
+
+
+def descriptor_scores(params: Params, space_name: str, name: str, pair: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out normal scores, target test scores) of one descriptor in one space."""
+    space, knn, held_scores = fitted(params, space_name, name, pair)
     test = pair["target_scene"]
     test_scores = np.concatenate([knn.score(in_space(space, chunk)) for chunk in cell_chunks(params, test, "test", name)])
     return held_scores, test_scores
@@ -151,7 +180,8 @@ def load_pair(params: Params, source: str, target: str) -> dict:
     b = params.model.anomaly.beyond
     src, tgt = load_labels(params, source, "train"), load_labels(params, target, "test")
     load_labels(params, target, "train")
-    pair = {"source": {}, "target_fit": {}, "target_scene": target, "labels": tgt["labels"], "groups": tgt["groups"],
+    pair = {"source": {}, "target_fit": {}, "source_scene": source, "target_scene": target,
+            "labels": tgt["labels"], "groups": tgt["groups"],
             "held_out": held_out_mask(src["groups"], b.held_out)}
     for name in descriptors(params):
         pair["source"][name] = load_cells(params, source, "train", name)
