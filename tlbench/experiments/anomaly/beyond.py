@@ -20,7 +20,7 @@ from ...params import Params
 from ..stage import main
 from .evaluate import measures, pairs
 
-SPACE_FIT_PATCHES = 50_000  # patches (seeded subsample) the z-scoring and PCA are fitted on: PCA of 0.5 M x 1024 is not
+SPACE_FIT_PATCHES = 50_000  # patches (seeded subsample) the z-scoring and PCA are fitted on (not all 0.5 M x 1024)
 CHUNK_FRAMES = 256  # frames transformed and scored at a time: the test frames are never all in memory
 
 
