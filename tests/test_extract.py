@@ -52,6 +52,16 @@ def test_same_run_twice_gives_identical_bytes(extracted, tmp_path):
     assert (again.out_dir / "global_pool.flatten.npy").read_bytes() == (out / "global_pool.flatten.npy").read_bytes()
 
 
+def test_float16_storage_is_the_float32_features_rounded(extracted, tmp_path):
+    ds, out, _ = extracted
+    half = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "half", batch_size=8,
+                            num_workers=0, progress=False, dtypes={"blocks.6": "float16"})
+    stored = load_features(half.out_dir, "blocks.6")
+    assert stored.dtype == np.float16 and load_features(half.out_dir, "global_pool.flatten").dtype == np.float32
+    assert [l["dtype"] for l in load_meta(half.out_dir)["layers"]] == ["float32", "float16"]
+    np.testing.assert_array_equal(stored, np.asarray(load_features(out, "blocks.6")).astype(np.float16))
+
+
 def test_bf16_features_stay_close_to_fp32(extracted, tmp_path):
     ds, out, _ = extracted
     bf16 = extract_features(ds.image_paths[:8], "efficientnet_lite0", [-2], tmp_path / "bf16", batch_size=8,

@@ -164,7 +164,7 @@ def test_dvc_stages_depend_on_exactly_their_params():
     assert "anomaly.scenes" in stages["anomaly_evaluate"]["params"]  # every pair, in one stage
     assert "anomaly.detector" in stages["anomaly_evaluate"]["params"]
     assert not any(p.startswith("anomaly.") and p not in ("anomaly.layer", "anomaly.pooling", "anomaly.train_stride",
-                                                          "anomaly.beyond.variants")
+                                                          "anomaly.beyond.variants", "anomaly.beyond.patch_dtype")
                    for p in stages["anomaly_extract"]["do"]["params"])
     # the detectors beyond the seed re-run neither the extraction nor the motion descriptor
     assert "anomaly.beyond" in stages["anomaly_beyond"]["params"]
@@ -276,6 +276,8 @@ def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
     assert motion["grid"] == [10, 15] and motion["dims"] == 9  # 360x240 in cells of 24 pixels, 8 bins + max
     features = read_json(tmp / "data/features/anomaly/ped1/test/meta.json")
     assert [l["node"] for l in features["layers"]] == Params.load(params).anomaly_nodes() == ["global_pool.flatten", "blocks.4"]
+    assert [l["dtype"] for l in features["layers"]] == ["float32", "float16"]  # anomaly.beyond.patch_dtype
+    assert np.load(tmp / "data/features/anomaly/ped1/test/blocks.4.npy", mmap_mode="r").dtype == np.float16
     assert "†" not in (tmp / "reports/tables/anomaly/anomaly_eer.md").read_text()  # Table 1 keeps the seed's width
     for space in ("raw", "pca", "tca"):
         md = (tmp / f"reports/tables/anomaly/anomaly_beyond_{space}.md").read_text()

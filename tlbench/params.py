@@ -208,6 +208,7 @@ class Smoothing(Strict):
 class Beyond(Strict):
     """Options beyond the seed (stage anomaly_beyond), reported beside the seed's rows."""
     variants: list[Annotated[str, _member_of(ANOMALY_VARIANTS)]] = []
+    patch_dtype: Literal["float16", "float32"] = "float16"
     patch_knn: PatchKNNParams
     motion_knn: PatchKNNParams
     held_out: Annotated[float, Field(gt=0, lt=1)] = 0.1

@@ -247,7 +247,8 @@ def _fill_on_ray(recipe: EngineRecipe, source, arrays: dict, bar) -> float:
     return first
 
 
-def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict, widths: dict, n: int) -> dict:
+def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict, widths: dict, n: int,
+          dtypes: dict) -> dict:
     pre = engine.preprocess
     return {
         "backbone": backbone_name, "weights_id": pre.weights_id, "preprocessing": asdict(pre),
@@ -256,7 +257,8 @@ def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict
         "tta": list(engine.tta), "device": engine.device.type, "precision": engine.precision,
         "channels_last": engine.channels_last,
         "layers": [{"index": l.index, "node": l.node, "keras_name": l.keras_name, "shape": list(l.shape),
-                    "pooling": pooling.get(l.node), "n_features": widths[l.node], "file": f"{l.node}.npy"}
+                    "pooling": pooling.get(l.node), "n_features": widths[l.node], "file": f"{l.node}.npy",
+                    "dtype": dtypes.get(l.node, "float32")}
                    for l in layers],
         "n_images": n, "versions": library_versions(),
     }
@@ -264,13 +266,15 @@ def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict
 
 def extract_features(images, backbone_name: str, layers: Sequence[int | str], out_dir: str | Path, *,
                      progress: bool = True, pooling: dict[str, str] | None = None, model: torch.nn.Module | None = None,
-                     weights_id: str | None = None, extra_meta: dict | None = None, **options) -> ExtractionResult:
+                     weights_id: str | None = None, extra_meta: dict | None = None, dtypes: dict[str, str] | None = None,
+                     **options) -> ExtractionResult:
     """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`, all layers from
     one forward pass per batch. `images`: image file paths, or a source with `__len__` and `image(i)`.
     `pooling`: {node: avg | max | pyramid | gridN} reduces those maps before they are stored. `model`: an
     already built (e.g. fine-tuned) network of this architecture, described by `weights_id`.
+    `dtypes`: {node: float16} stores those layers in half precision (the network still runs as `precision` says).
     `options`: the fields of EngineOptions (weights, batch_size, device, precision, ...)."""
-    pooling, opts = pooling or {}, EngineOptions(**options)
+    pooling, opts, dtypes = pooling or {}, EngineOptions(**options), dtypes or {}
     source = images if hasattr(images, "image") else PathSource(images)
     spec = backbone(backbone_name)
     chosen: list[Layer] = list(dict.fromkeys(spec.layer(k) for k in layers))
@@ -282,8 +286,8 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
     engine = Engine.build(spec, chosen, opts, model, weights_id)  # while the workers decode the first batches
     n, widths = len(source), engine.widths(chosen, pooling)
     with atomic_dir(out_dir) as tmp:
-        arrays = {l.node: np.lib.format.open_memmap(tmp / f"{l.node}.npy", mode="w+", dtype=np.float32,
-                                                    shape=(n, widths[l.node])) for l in chosen}
+        arrays = {l.node: np.lib.format.open_memmap(tmp / f"{l.node}.npy", mode="w+", shape=(n, widths[l.node]),
+                                                    dtype=np.dtype(dtypes.get(l.node, "float32"))) for l in chosen}
         start = time.perf_counter()
         with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
                   mininterval=1.0) as bar:
@@ -295,5 +299,5 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
         for arr in arrays.values():
             arr.flush()
         del arrays
-        write_json(tmp / "meta.json", _meta(engine, backbone_name, chosen, pooling, widths, n) | (extra_meta or {}))
+        write_json(tmp / "meta.json", _meta(engine, backbone_name, chosen, pooling, widths, n, dtypes) | (extra_meta or {}))
     return ExtractionResult(Path(out_dir), n, seconds, first)

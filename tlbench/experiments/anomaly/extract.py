@@ -30,6 +30,7 @@ def run(params: Params, scene: str, progress: bool = True) -> None:
                 data["source"], name, nodes, tmp / split, progress=progress,
                 extra_meta={"scene": scene, "split": split},
                 pooling={nodes[0]: a.pooling} if a.pooling else None,
+                dtypes={node: a.beyond.patch_dtype for node in nodes[1:]},
                 **vars(EngineOptions.from_params(params, name)))
             np.save(tmp / split / "labels.npy", data["labels"])
             np.save(tmp / split / "groups.npy", data["groups"])
