@@ -60,7 +60,7 @@ def test_a_source_only_space_is_fitted_once_per_source_and_tca_per_pair(monkeypa
         def score(self, X):
             return np.zeros(len(X))
 
-    monkeypatch.setattr(beyond, "detector", lambda params, name: Detector())
+    monkeypatch.setattr(beyond, "detector", lambda params, name, grid: Detector())
 
     class FakeParams:
         seed = 0
@@ -68,7 +68,8 @@ def test_a_source_only_space_is_fitted_once_per_source_and_tca_per_pair(monkeypa
     cells = np.zeros((10, 4, 3), np.float32)
     groups = np.zeros(10, int)
     for source, target in [("a", "a"), ("a", "b"), ("b", "a")]:
-        pair = {"source": {"motion": cells}, "target_fit": {"motion": cells}, "source_scene": source,
+        pair = {"source": {"motion": cells}, "target_fit": {"motion": cells}, "grid": {"motion": None},
+                "source_scene": source,
                 "held_out": beyond.held_out_mask(groups, 0.2), "target_scene": target}
         for space in ("raw", "pca", "tca"):
             beyond.fitted(FakeParams(), space, "motion", pair)

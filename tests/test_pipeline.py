@@ -245,9 +245,11 @@ def test_recipes_stage_writes_every_recipe(demo_run):
 
 @pytest.mark.parametrize("stage, records", [
     ("ph2-evaluate", ("reports/records/ph2_folds.jsonl", "reports/records/ph2_summary.json")),
-    ("fusion-evaluate", ("reports/records/fusion.jsonl", "reports/records/fusion_summary.json"))])
+    ("fusion-evaluate", ("reports/records/fusion.jsonl", "reports/records/fusion_summary.json")),
+    ("anomaly-beyond", tuple(f"reports/records/anomaly_beyond/{s}__{t}.json" for s in SCENES for t in SCENES))])
 def test_stage_jobs_on_ray_give_byte_identical_records(demo_run, stage, records):
-    """The PH2 layers and the fusion splits as Ray tasks (the anomaly pairs: tests/test_scale.py)."""
+    """The PH2 layers, the fusion splits and the pairs beyond the seed as Ray tasks (the seed's anomaly pairs:
+    tests/test_scale.py)."""
     ray = pytest.importorskip("ray")
     tmp, params = demo_run
     before = {f: (tmp / f).read_bytes() for f in records}
@@ -309,3 +311,21 @@ def test_ph2_sweeps_beyond_the_seed_get_their_own_marked_sections(demo_run):
     assert "| *EfficientNet-Lite1†* |" in md and "Beyond the seed (ph2.beyond)" in md
     metrics = read_json(tmp / "reports/metrics/ph2.json")
     assert "ph2/efficientnet_lite2+tta/-2/melanoma_vs_rest/stratified/balanced_accuracy" in metrics
+
+
+def test_position_aware_neighbourhoods_know_each_descriptors_grid(demo_run, tmp_path):
+    """neighbourhood: 1 needs the cells' grid: 14 x 14 for Lite0 blocks.4, 10 x 15 for the motion cells."""
+    from tlbench.experiments.anomaly.beyond import evaluate_pair, load_pair
+    from tlbench.params import Params
+
+    _, params = demo_run
+    raw = yaml.safe_load(params.read_text())
+    for knn in ("patch_knn", "motion_knn"):
+        raw["anomaly"]["beyond"][knn].update(position="aware", neighbourhood=1)
+    raw["anomaly"]["spaces"] = ["raw"]
+    p = params.with_name("params_neighbourhood.yaml")
+    p.write_text(yaml.safe_dump(raw))
+    loaded = Params.load(p)
+    assert load_pair(loaded, "ped2", "ped2")["grid"] == {"appearance": (14, 14), "motion": (10, 15)}
+    record, _ = evaluate_pair(loaded, "ped2", "ped2")
+    assert len(record["rows"]) == 3 and all(0 <= r["eer"] <= 100 for r in record["rows"])

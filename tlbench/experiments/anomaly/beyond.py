@@ -117,12 +117,27 @@ def in_space_chunked(space, cells: np.ndarray, frames: np.ndarray) -> np.ndarray
     return np.concatenate([in_space(space, cells[frames[i:i + CHUNK_FRAMES]]) for i in range(0, len(frames), CHUNK_FRAMES)])
 
 
-def detector(params: Params, name: str):
+def detector(params: Params, name: str, grid: tuple[int, int] | None):
     from ...methods.patch_knn import PatchKNN
 
     b = params.model.anomaly.beyond
     settings = (b.patch_knn if name == "appearance" else b.motion_knn).model_dump()
-    return PatchKNN(random_state=params.seed, **settings)
+    return PatchKNN(random_state=params.seed, grid=grid, **settings)
+
+
+def cell_grid(params: Params, scene: str, name: str, cells: int) -> tuple[int, int] | None:
+    """(rows, cols) of a descriptor's cells, row-major: for neighbourhood > 0 (the cells around a cell)."""
+    from ...io import read_json
+
+    if name == "motion":
+        return tuple(read_json(params.resolve_path(paths.ANOMALY_MOTION / scene / "train" / "meta.json"))["grid"])
+    layer = next(l for l in load_meta(params.resolve_path(paths.ANOMALY_FEATURES / scene / "train"))["layers"]
+                 if l["node"] == params.anomaly_nodes()[-1])
+    rows, cols = layer["shape"][1:]
+    if rows * cols == cells:
+        return rows, cols
+    side = int(round(cells ** 0.5))  # an input size other than the spec's: square maps
+    return (side, side) if side * side == cells else None
 
 
 _FITTED: dict = {}  # (params, source, space, descriptor) -> (space, detector, held-out scores): see `fitted`
@@ -152,7 +167,7 @@ def fitted(params: Params, space_name: str, name: str, pair: dict):
     space = fit_patch_space(params, space_name, sample_patches(source, fit, SPACE_FIT_PATCHES, rng),
                             sample_patches(pair["target_fit"][name], np.arange(len(pair["target_fit"][name])),
                                            SPACE_FIT_PATCHES, rng), name)
-    knn = detector(params, name).fit(in_space_chunked(space, source, fit))
+    knn = detector(params, name, pair["grid"][name]).fit(in_space_chunked(space, source, fit))
     result = space, knn, knn.score(in_space_chunked(space, source, held_out))
     if SPACES[space_name].kind == "source":
         for old in [k for k in _FITTED if k[:2] != key[:2]]:  # another run or source: let it go
@@ -180,11 +195,12 @@ def load_pair(params: Params, source: str, target: str) -> dict:
     b = params.model.anomaly.beyond
     src, tgt = load_labels(params, source, "train"), load_labels(params, target, "test")
     load_labels(params, target, "train")
-    pair = {"source": {}, "target_fit": {}, "source_scene": source, "target_scene": target,
+    pair = {"source": {}, "target_fit": {}, "grid": {}, "source_scene": source, "target_scene": target,
             "labels": tgt["labels"], "groups": tgt["groups"],
             "held_out": held_out_mask(src["groups"], b.held_out)}
     for name in descriptors(params):
         pair["source"][name] = load_cells(params, source, "train", name)
+        pair["grid"][name] = cell_grid(params, source, name, pair["source"][name].shape[1])
         frames = target_fit_frames(params, target, pair["source"][name].shape[1])
         pair["target_fit"][name] = load_cells(params, target, "train", name, frames)
     return pair
