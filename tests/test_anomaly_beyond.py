@@ -50,7 +50,7 @@ def test_a_source_only_space_is_fitted_once_per_source_and_tca_per_pair(monkeypa
     calls = []
     monkeypatch.setattr(beyond, "_FITTED", {})
     monkeypatch.setattr(beyond, "_params_key", lambda params: "run")
-    monkeypatch.setattr(beyond, "fit_patch_space", lambda params, space, s, t, name: calls.append(space) or "space")
+    monkeypatch.setattr(beyond, "fit_patch_space", lambda params, space, s, t: calls.append(space) or "space")
     monkeypatch.setattr(beyond, "in_space_chunked", lambda space, cells, frames: cells[frames])
 
     class Detector:

@@ -96,7 +96,7 @@ def sample_patches(cells: np.ndarray, frames: np.ndarray, n: int, rng: np.random
     return cells[frames[pick // cells.shape[1]], pick % cells.shape[1]]
 
 
-def fit_patch_space(params: Params, space_name: str, source: np.ndarray, target: np.ndarray, name: str):
+def fit_patch_space(params: Params, space_name: str, source: np.ndarray, target: np.ndarray):
     """A space (raw / PCA / TCA, as the seed's) fitted on patches, (patches, dims) of each domain: at most
     SPACE_FIT_PATCHES of the source's (z-scoring, PCA) and anomaly.tca.max_samples_per_domain of each
     domain's (TCA); components capped at the patch's dimension."""
@@ -166,7 +166,7 @@ def fitted(params: Params, space_name: str, name: str, pair: dict):
     rng = np.random.default_rng([params.seed, zlib.crc32(f"patch space {name}".encode())])
     space = fit_patch_space(params, space_name, sample_patches(source, fit, SPACE_FIT_PATCHES, rng),
                             sample_patches(pair["target_fit"][name], np.arange(len(pair["target_fit"][name])),
-                                           SPACE_FIT_PATCHES, rng), name)
+                                           SPACE_FIT_PATCHES, rng))
     knn = detector(params, name, pair["grid"][name]).fit(in_space_chunked(space, source, fit))
     result = space, knn, knn.score(in_space_chunked(space, source, held_out))
     if SPACES[space_name].kind == "source":
@@ -194,7 +194,7 @@ def target_fit_frames(params: Params, scene: str, cells: int) -> np.ndarray:
 def load_pair(params: Params, source: str, target: str) -> dict:
     b = params.model.anomaly.beyond
     src, tgt = load_labels(params, source, "train"), load_labels(params, target, "test")
-    load_labels(params, target, "train")
+    load_labels(params, target, "train")  # its descriptors must cover its labelled frames too
     pair = {"source": {}, "target_fit": {}, "grid": {}, "source_scene": source, "target_scene": target,
             "labels": tgt["labels"], "groups": tgt["groups"],
             "held_out": held_out_mask(src["groups"], b.held_out)}
