@@ -12,7 +12,7 @@ from ..data.registry import SCENES
 from ..methods import cdfg  # noqa: F401 (implements g_part and g_comp)
 from ..methods.registry import ANOMALY_VARIANTS, DETECTORS, MEASURES, SPACES
 from ..models.specs import BACKBONES
-from .captions import math_label
+from .captions import BEYOND_MARK, math_label
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
 from .paper_values import ANOMALY_SOURCE, TABLE1, TABLE_COMPLETE, TABLE_COMPLETE_NUMBER, TABLE_PARTIAL, TABLE_PARTIAL_NUMBER
@@ -146,9 +146,6 @@ def table_spec(measure: str) -> tuple[str, str, object, object]:
             f"{entry.direction.capitalize()} is better.")
 
 
-BEYOND_MARK = "†"
-
-
 def variants_of(beyond: list[dict]) -> list[str]:
     return list(dict.fromkeys(r["variant"] for r in beyond))
 
@@ -255,7 +252,7 @@ def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context
 def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict,
            beyond: list[dict] | None = None) -> tuple[list[Table], dict[str, str]]:
     """The tables, and {file name: text} of the check of the published tables (Markdown only). `beyond`: the
-    rows of anomaly.beyond's variants (context["beyond"]: their settings), as extra column groups."""
+    rows of anomaly.beyond's variants (context["beyond"]: their settings), as one more table per space."""
     checks = seed_consistency()
     check = render_pair("seed_check", kinds=("md",), checks=checks, errata=[c for c in checks if not c["match"]],
                         label=label, space_labels={s: SPACES.label(s) for s in SPACES}, source=ANOMALY_SOURCE)["md"]
@@ -394,49 +391,47 @@ def roc_plot_rows(data, spaces: list[str]) -> list[list]:
     return [[float(x)] + [c[k] for c in cols] for k, x in enumerate(FPR_GRID)]
 
 
-def metrics(params) -> dict[str, float]:
-    """Every score and domain measure of every pair and space, and both CDFG measures."""
-    from itertools import permutations
-
-    from .. import paths
+def _records(params, folder) -> list[dict]:
     from ..io import read_json
 
-    folder, scenes = params.resolve_path(paths.ANOMALY_RECORDS), params.model.anomaly.scenes
-    rows = [r for f in (sorted(folder.glob("*.json")) if folder.is_dir() else []) for r in read_json(f)["rows"]]
+    folder = params.resolve_path(folder)
+    return [r for f in (sorted(folder.glob("*.json")) if folder.is_dir() else []) for r in read_json(f)["rows"]]
+
+
+def cdfg_metrics(prefix: str, risk: dict[str, dict], scenes: list[str]) -> dict[str, float]:
+    """<prefix>/<source>-><target>/<space>/g_part and <prefix>/<a>,<b>/<space>/g_comp from {space: EER table}."""
+    from itertools import permutations
+
+    g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
+    out = {}
+    for sp, table in risk.items():
+        out |= {f"{prefix}/{s}->{t}/{sp}/g_part": round(g_part(table, s, t), 6) for s, t in permutations(scenes, 2)}
+        out |= {f"{prefix}/{a},{b}/{sp}/g_comp": round(g_comp(table, a, b), 6) for a, b in combinations(scenes, 2)}
+    return out
+
+
+def _covers(rows: list[dict], scenes: list[str]) -> bool:
+    return bool(rows) and {(s, t) for s in scenes for t in scenes} <= {(r["source"], r["target"]) for r in rows}
+
+
+def metrics(params) -> dict[str, float]:
+    """Every score and domain measure of every pair and space, both CDFG measures, and the same for
+    anomaly.beyond's variants (anomaly/beyond/<variant>[/smoothed]/...)."""
+    from .. import paths
+
+    scenes, rows = params.model.anomaly.scenes, _records(params, paths.ANOMALY_RECORDS)
     out = {f"anomaly/{r['source']}->{r['target']}/{r['space']}/{m}": r[m]
            for r in rows for m in MEASURES if MEASURES[m].kind in ("scores", "domain") and m in r}
-    spaces = sorted({r["space"] for r in rows})
-    if {(s, t) for s in scenes for t in scenes} <= {(r["source"], r["target"]) for r in rows}:
-        risk = risks(rows, scenes, spaces)
-        g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
-        for sp in spaces:
-            out |= {f"anomaly/{s}->{t}/{sp}/g_part": round(g_part(risk[sp], s, t), 6) for s, t in permutations(scenes, 2)}
-            out |= {f"anomaly/{a},{b}/{sp}/g_comp": round(g_comp(risk[sp], a, b), 6) for a, b in combinations(scenes, 2)}
-    return out | beyond_metrics(params)
-
-
-def beyond_metrics(params) -> dict[str, float]:
-    """anomaly/beyond/<variant>[/smoothed]/<source>-><target>/<space>/<measure>, and the variants' CDFG."""
-    from itertools import permutations
-
-    from .. import paths
-    from ..io import read_json
-
-    folder, scenes = params.resolve_path(paths.ANOMALY_BEYOND_RECORDS), params.model.anomaly.scenes
-    rows = [r for f in (sorted(folder.glob("*.json")) if folder.is_dir() else []) for r in read_json(f)["rows"]]
-    out, spaces = {}, sorted({r["space"] for r in rows})
-    for r in rows:
+    if _covers(rows, scenes):
+        out |= cdfg_metrics("anomaly", risks(rows, scenes, sorted({r["space"] for r in rows})), scenes)
+    beyond = _records(params, paths.ANOMALY_BEYOND_RECORDS)
+    for r in beyond:
         for where, values in ((r["variant"], r), (f"{r['variant']}/smoothed", r["smoothed"])):
             out |= {f"anomaly/beyond/{where}/{r['source']}->{r['target']}/{r['space']}/{m}": values[m]
                     for m in MEASURES if MEASURES[m].kind == "scores" and m in values}
-    if rows and {(s, t) for s in scenes for t in scenes} <= {(r["source"], r["target"]) for r in rows}:
-        g_part, g_comp = MEASURES.impl("g_part"), MEASURES.impl("g_comp")
-        for variant, risk in variant_risks(rows, spaces).items():
-            for sp in spaces:
-                out |= {f"anomaly/beyond/{variant}/{s}->{t}/{sp}/g_part": round(g_part(risk[sp], s, t), 6)
-                        for s, t in permutations(scenes, 2)}
-                out |= {f"anomaly/beyond/{variant}/{a},{b}/{sp}/g_comp": round(g_comp(risk[sp], a, b), 6)
-                        for a, b in combinations(scenes, 2)}
+    if _covers(beyond, scenes):
+        for variant, risk in variant_risks(beyond, sorted({r["space"] for r in beyond})).items():
+            out |= cdfg_metrics(f"anomaly/beyond/{variant}", risk, scenes)
     return out
 
 

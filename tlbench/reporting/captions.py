@@ -28,6 +28,7 @@ def math_label(label: str):
     return Rich(label, md)
 
 
+BEYOND_MARK = "†"  # marks what is beyond the seed (anomaly.beyond, ph2.beyond) in tables and captions
 ARROW = Rich(r"$\to$", "→")
 
 

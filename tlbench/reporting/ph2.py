@@ -11,14 +11,11 @@ import pandas as pd
 
 from ..methods.registry import MEASURES, PROTOCOLS, TASKS
 from ..models.specs import BACKBONES
-from .captions import data_text, math_label
+from .captions import BEYOND_MARK, data_text, math_label
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
 from .paper_values import TABLE6
 from .render import PM, Column, Section, Table, join
-
-BEYOND_MARK = "†"
-
 
 def backbone_label(name: str) -> str:
     """A sweep's label: the backbone's, `+ TTA` for a test-time augmented sweep (key `<backbone>+tta`)."""
