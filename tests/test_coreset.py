@@ -36,3 +36,13 @@ def test_projection_is_seeded_and_sizes_are_checked():
     assert len(set(a.tolist())) == 10
     with pytest.raises(TlbenchError, match="bank_size"):
         greedy_coreset(X, 101)
+
+
+def test_repeated_patches_never_choose_an_index_twice():
+    """3 distinct points, 6 to choose: once every remaining distance is 0 the argmax was index 0 again
+    ([25, 0, 10, 0, 0, 0]); the bank must hold 6 different patches, the 3 distinct ones first."""
+    X = np.repeat(np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]]), 10, axis=0)
+    chosen = greedy_coreset(X, 6, random_state=0)
+    assert len(set(chosen.tolist())) == 6
+    assert {tuple(X[i]) for i in chosen[:3]} == {(0.0, 0.0), (5.0, 0.0), (0.0, 5.0)}
+    assert sorted(greedy_coreset(X, 30, random_state=0).tolist()) == list(range(30))  # all of them, once each

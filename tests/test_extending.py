@@ -16,13 +16,13 @@ from tlbench.registry import Entry
 SCENES = ("ped2", "train")
 
 
-def write_scene(root, scene: str, rng: np.random.Generator) -> None:
+def write_scene(root, scene: str, rng: np.random.Generator, n_train: int = 60, n_test: int = 40, dim: int = 16) -> None:
     """Frame features of a scene as the extraction engine writes them: normal frames near 0, anomalies off."""
-    for split, n in (("train", 60), ("test", 40)):
+    for split, n in (("train", n_train), ("test", n_test)):
         folder = root / "data/features/anomaly" / scene / split
         folder.mkdir(parents=True)
         labels = np.zeros(n, bool) if split == "train" else np.arange(n) % 4 == 0
-        X = rng.normal(size=(n, 16)) + 3.0 * labels[:, None]
+        X = rng.normal(size=(n, dim)) + 3.0 * labels[:, None]
         np.save(folder / "pool.npy", X.astype(np.float32))
         np.save(folder / "labels.npy", labels)
         np.save(folder / "groups.npy", np.zeros(n, int))

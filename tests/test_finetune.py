@@ -63,6 +63,8 @@ def test_interrupted_run_resumes_to_the_same_weights(fruits, trained, tmp_path, 
     assert all("seconds" not in h for h in history)  # wall times would make every rerun's files differ
     for k, v in reference["model"].items():
         assert torch.equal(v, resumed["model"][k]), k
+    # DVC hashes the file: a resumed run must write the uninterrupted run's bytes, not only its tensors
+    assert (tmp_path / "m.pt").read_bytes() == (trained[0] / "model.pt").read_bytes()
 
 
 def test_class_without_images(fruits, tmp_path):

@@ -36,7 +36,7 @@ def test_a_fast_object_is_found_by_motion_and_missed_by_appearance():
     walkers = _scene(rng, 100, speeds=[1.0, 1.5, 1.0])  # the middle walker crosses every position
     test = np.concatenate([_scene(np.random.default_rng(0), 20, speeds=[1.0, 1.5, 1.0]),
                            _scene(np.random.default_rng(0), 20, speeds=[1.0, 9.0, 1.0])])  # the middle one rides
-    anomalous = np.arange(40) >= 21  # frame 20 starts a new clip: no flow from its predecessor
+    anomalous = np.arange(40) >= 20  # frame 20 starts a clip that is anomalous from its first frame
     motion = _knn_score(clip_motion(walkers, CELL), np.concatenate([clip_motion(test[:20], CELL),
                                                                      clip_motion(test[20:], CELL)]))
     cells = lambda f: f.reshape(len(f), H // CELL, CELL, W // CELL, CELL).mean(axis=(2, 4)).reshape(len(f), -1, 1)
@@ -47,6 +47,7 @@ def test_a_fast_object_is_found_by_motion_and_missed_by_appearance():
 
     assert separation(motion) > 0.95
     assert separation(appearance) < 0.75
+    assert motion[20] > motion[~anomalous].max()  # its first frame too: it has the flow to frame 1
 
 
 def test_histogram_bins_follow_the_flow_direction():
@@ -75,10 +76,12 @@ def test_histograms_equal_a_per_cell_loop():
             assert fast[r * cols + c, 6] == pytest.approx(mag.max(), rel=1e-3)
 
 
-def test_first_frame_has_no_flow_and_bad_frames_are_refused():
+def test_first_frame_has_the_flow_to_frame_1_and_bad_frames_are_refused():
     frames = _scene(np.random.default_rng(2), 3, speeds=[2.0])
     out = clip_motion(frames, CELL)
-    assert out.shape == (3, (H // CELL) * (W // CELL), 9) and not out[0].any() and out[1:].any()
+    assert out.shape == (3, (H // CELL) * (W // CELL), 9) and out[0].any()
+    np.testing.assert_array_equal(out[0], clip_motion(frames[:2], CELL)[1])  # the flow from frame 0 to 1
+    assert not clip_motion(frames[:1], CELL).any()  # one frame: no motion to see
     with pytest.raises(TlbenchError, match="grayscale uint8"):
         clip_motion(frames.astype(np.float32), CELL)
     with pytest.raises(TlbenchError, match="cell no larger than the frame"):
@@ -89,12 +92,12 @@ def test_first_frame_has_no_flow_and_bad_frames_are_refused():
 
 def test_real_ped2_frames_give_walking_speeds():
     """Five consecutive frames of the real UCSD Ped2 Test001 (../shared/samples): pedestrians walk at
-    one to a few pixels per frame, and the clip's first frame has no flow."""
+    one to a few pixels per frame, the clip's first frame included (it has the flow to frame 1)."""
     from tests.conftest import samples_or_skip
     from tlbench.data.ucsd import read_gray
 
     folder = samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped2", "Test", "Test001")
     motion = clip_motion([read_gray(p) for p in sorted(folder.glob("*.tif"))])
-    assert motion.shape == (5, 150, 9) and not motion[0].any()
-    peaks = motion[1:, :, -1].max(axis=1)
+    assert motion.shape == (5, 150, 9)
+    peaks = motion[:, :, -1].max(axis=1)
     assert ((peaks > 0.5) & (peaks < 10)).all()

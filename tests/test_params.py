@@ -1,6 +1,7 @@
 """Typed parameters: a typo'd key or value fails at load time, in one line naming the key, the file
 actually used and the closest valid spelling."""
 import copy
+import re
 
 import pytest
 import yaml
@@ -94,3 +95,52 @@ def test_profile_differences_are_data(tmp_path):
     params, _ = load_with(tmp_path, lambda r: r.update(profile="paper"))
     assert not params.settings.synthetic and params.settings.official_counts
     assert params.dataset_root("ph2") == tmp_path / "data/paper/PH2Dataset"
+
+
+def _beyond(**changes):
+    def edit(raw):
+        for dotted, value in changes.items():
+            node = raw
+            *parents, last = dotted.split("__")
+            for part in parents:
+                node = node[part]
+            node[last] = value
+    return edit
+
+
+@pytest.mark.parametrize("value, wanted", [
+    (2.0, r"2.0 is a share of the training patches outside \(0, 1\]"),  # once a bank of 2 patches
+    (1.5, r"1.5 is a share of the training patches outside \(0, 1\]"),  # once a bank of 1 patch
+    (0, "a count of 0"), (True, "True is not a number")])
+def test_a_share_is_a_float_in_0_1_and_a_count_an_int(tmp_path, value, wanted):
+    message = error_of(tmp_path, _beyond(anomaly__beyond__patch_knn__bank_size=value))
+    assert "`anomaly.beyond.patch_knn.bank_size`" in message and re.search(wanted, message)
+
+
+def test_a_share_and_a_count_keep_their_meaning(tmp_path):
+    from tlbench.methods.patch_knn import bank_count
+
+    share, _ = load_with(tmp_path, _beyond(anomaly__beyond__patch_knn__bank_size=1.0))
+    count, _ = load_with(tmp_path, _beyond(anomaly__beyond__patch_knn__bank_size=1))
+    assert bank_count(share.model.anomaly.beyond.patch_knn.bank_size, 500) == 500  # all of them
+    assert bank_count(count.model.anomaly.beyond.patch_knn.bank_size, 500) == 1
+    message = error_of(tmp_path, _beyond(profiles__demo__fusion={"test_size": 2.0}))
+    assert "`profiles.demo.fusion.test_size`: 2.0 is a share of the images outside (0, 1)" in message
+
+
+@pytest.mark.parametrize("key", ["anomaly__beyond__smoothing__window", "anomaly__smoothing"])
+def test_an_even_smoothing_window_is_refused(tmp_path, key):
+    message = error_of(tmp_path, _beyond(**{key: 4}))
+    assert f"`{key.replace('__', '.')}`: a window of 4 frames has no middle frame: use an odd number (3 or 5)" in message
+
+
+def test_cross_checks_name_their_key(tmp_path):
+    assert "`ph2.layers`: unknown layer -99" in error_of(tmp_path, _beyond(ph2__layers=[-2, -99]))
+    assert "`anomaly.layer`: unknown layer" in error_of(tmp_path, _beyond(anomaly__layer="nope"))
+    assert "`profiles.demo.anomaly_patch_layer`" in error_of(tmp_path, _beyond(profiles__demo__anomaly_patch_layer=-2))
+
+
+def test_a_motion_cell_larger_than_the_frame_names_the_key(tmp_path):
+    message = error_of(tmp_path, _beyond(anomaly__motion__cell=500))
+    assert "use `anomaly.motion.cell` <= 240" in message and "`anomaly.motion.size`" in message
+    assert "`anomaly.motion.cell`" in error_of(tmp_path, _beyond(anomaly__motion__cell=25))  # 12.5 px at scale 0.5

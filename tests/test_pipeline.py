@@ -210,7 +210,7 @@ def test_unknown_scene_and_missing_features(demo_run, tmp_path, capsys):
     assert "ped3" in capsys.readouterr().err
     fresh = write_params(tmp_path)
     assert main(["--params", str(fresh), "--no-progress", "anomaly-evaluate"]) == 2
-    assert "meta.json not found: run the extract stage" in capsys.readouterr().err
+    assert "meta.json not found: run `dvc repro -s -f anomaly_extract@" in capsys.readouterr().err
 
 
 def test_fusion_stages_write_table7(demo_run):

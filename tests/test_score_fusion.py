@@ -35,3 +35,8 @@ def test_fusion_standardises_with_held_out_normal_scores_only():
     assert standardiser(np.ones(5)) == (1.0, 1.0)  # constant held-out scores: no division by zero
     with pytest.raises(TlbenchError, match="held-out"):
         fuse_scores(scores, {"appearance": appearance_normal})
+
+
+def test_an_even_window_is_refused_instead_of_running_off_centre():
+    with pytest.raises(TlbenchError, match="window of 4 frames has no middle frame"):
+        smooth_scores(np.arange(10.0), np.zeros(10, int), 4)

@@ -93,14 +93,76 @@ def test_shrinkage_h_score_matches_ledoit_wolf_and_does_not_saturate():
 
     rng = np.random.default_rng(3)
     y = np.repeat([0, 1, 2], 20)
-    F = rng.normal(size=(60, 6)) + 0.8 * np.eye(3, 6)[y]
+    scales = np.array([6, 3, 1.5, 0.7, 0.3, 0.1])  # anisotropic: Ledoit-Wolf shrinks little (alpha ~ 0.06)
+    F = (rng.normal(size=(60, 6)) + 0.8 * np.eye(3, 6)[y]) * scales
     lw = LedoitWolf().fit(F)
+    assert 0 < lw.shrinkage_ < 0.5
     assert ledoit_wolf_shrinkage(F - F.mean(0)) == pytest.approx(lw.shrinkage_, rel=1e-9)
     Fc = F - F.mean(0)
     g = np.stack([Fc[y == c].mean(0) for c in y])
-    assert h_score_shrinkage(F, y) == pytest.approx(np.trace(np.linalg.inv(lw.covariance_) @ (g.T @ g / 60)), rel=1e-9)
-    narrow_noise = rng.normal(size=(60, 6))
+    # Ibrahim et al. (2022), H_alpha = tr(Sigma_alpha^-1 (1 - alpha) Sigma_between), Sigma_alpha = Ledoit-Wolf's
+    alpha = lw.shrinkage_
+    expected = np.trace(np.linalg.inv(lw.covariance_) @ ((1 - alpha) * g.T @ g / 60))
+    assert h_score_shrinkage(F, y) == pytest.approx(expected, rel=1e-9)
+    narrow_noise = rng.normal(size=(60, 6)) * scales
     assert h_score_shrinkage(F, y) > 1.5 * h_score_shrinkage(narrow_noise, y)
     wide_noise, wide_signal = rng.normal(size=(60, 500)), rng.normal(size=(60, 500)) + np.eye(3, 500)[y] * 2
     assert h_score(wide_noise, y) == pytest.approx(2.0) == pytest.approx(h_score(wide_signal, y))  # saturated
     assert h_score_shrinkage(wide_noise, y) != pytest.approx(h_score_shrinkage(wide_signal, y), rel=1e-3)
+
+
+def test_shrinkage_h_score_ranks_feature_sets_with_different_shrinkage_as_the_paper_s_formula():
+    """Two feature sets whose Ledoit-Wolf intensities differ a lot: the (1 - alpha) of Ibrahim et al.
+    decides which one ranks first (without it the ranking flipped)."""
+    from sklearn.covariance import LedoitWolf
+
+    from tlbench.methods.layer_ranking import h_score_shrinkage
+
+    def paper(F, y):
+        lw = LedoitWolf().fit(F)
+        Fc = F - F.mean(0)
+        g = np.stack([Fc[y == c].mean(0) for c in y])
+        return float(np.trace(np.linalg.inv(lw.covariance_) @ ((1 - lw.shrinkage_) * g.T @ g / len(F)))), lw.shrinkage_
+
+    rng = np.random.default_rng(7)
+    y = np.repeat([0, 1], 30)
+    few = (rng.normal(size=(60, 4)) + 0.9 * np.eye(2, 4)[y]) * np.array([4, 2, 1, 0.3])  # little shrinkage
+    many = rng.normal(size=(60, 300)) + 0.6 * np.eye(2, 300)[y] * np.sqrt(300 / 10)  # n << d: heavy shrinkage
+    (h_few, a_few), (h_many, a_many) = paper(few, y), paper(many, y)
+    assert a_many - a_few > 0.3
+    assert h_score_shrinkage(few, y) == pytest.approx(h_few, rel=1e-9)
+    assert h_score_shrinkage(many, y) == pytest.approx(h_many, rel=1e-9)
+    assert (h_score_shrinkage(few, y) > h_score_shrinkage(many, y)) == (h_few > h_many)
+
+
+def test_pad_of_one_distribution_is_zero_whatever_the_domain_sizes():
+    """300 vs 2,000 frames of one distribution gave PAD 1.48 ("always target" is 87 % accurate)."""
+    rng = np.random.default_rng(4)
+    small, large = rng.normal(size=(300, 8)), rng.normal(size=(2000, 8))
+    assert abs(proxy_a_distance(small, large)) < 0.3
+    assert proxy_a_distance(small, large + 3) == pytest.approx(2.0, abs=0.05)  # still 2 when separable
+
+
+def _clips(rng, n_clips: int, per_clip: int, d: int):
+    """Frames of clips that each sit around their own mean, the means all drawn from one distribution."""
+    means = rng.normal(size=(n_clips, d)) * 2
+    frames = np.repeat(means, per_clip, axis=0) + 0.2 * rng.normal(size=(n_clips * per_clip, d))
+    return frames, np.repeat(np.arange(n_clips), per_clip)
+
+
+def test_pad_folds_keep_clips_together():
+    """Two domains of clips from one distribution: with shuffled frames a frame's clip-mates are in the
+    training folds and the classifier tells the domains apart by recognising clips; by clip, it cannot."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(5)
+    (Xs, gs), (Xt, gt) = _clips(rng, 10, 30, 24), _clips(rng, 10, 30, 24)
+    X, y = np.vstack([Xs, Xt]), np.r_[np.zeros(300), np.ones(300)]
+    shuffled = cross_val_score(make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)), X, y,
+                               cv=StratifiedKFold(5, shuffle=True, random_state=0)).mean()
+    assert 2 * (1 - 2 * (1 - shuffled)) > 1.5  # what frame-shuffled folds report
+    assert proxy_a_distance(Xs, Xt, gs, gt) < 0.6
+    assert proxy_a_distance(Xs, Xt) < 0.6  # contiguous blocks of frames in order keep clips together too

@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -12,18 +13,71 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 
+TMP_PREFIX = ".tlbench-tmp-"  # .dvcignore lists it: DVC never hashes a temporary file into a stage's deps
+
+
+def _temp_prefix(name: str) -> str:
+    """The writer's pid comes first, so that `sweep_stale` can tell a live writer's file from a killed one's."""
+    return f"{TMP_PREFIX}{os.getpid()}-{name}-"
+
+
+def _writer_alive(entry: str) -> bool:
+    match = re.match(rf"{re.escape(TMP_PREFIX)}(\d+)-", entry)
+    if not match:
+        return False  # no pid: left by an older tlbench, so its writer is gone
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(folder: str | Path) -> list[Path]:
+    """Remove the temporary files and folders in `folder` whose writer died (kill -9, out of memory,
+    a lost node) before renaming them; returns what it removed. A live writer's are kept."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    stale = [folder / e for e in sorted(os.listdir(folder)) if e.startswith(TMP_PREFIX) and not _writer_alive(e)]
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    return stale
+
+
+def sweep_outputs(root: str | Path) -> list[Path]:
+    """`sweep_stale` in every folder where stages write (data/, data/features/*, reports/**, two levels):
+    a stage starts by removing what killed stages left, whichever stage that was."""
+    from . import paths
+
+    root = Path(root)
+    folders = [root / paths.DATA, root / paths.FEATURES, root / paths.REPORTS, root / paths.FINETUNE_MODEL.parent,
+               root / paths.FINETUNE_WORK.parent]
+    for parent in (root / paths.FEATURES, root / paths.REPORTS):
+        children = [p for p in parent.iterdir() if p.is_dir()] if parent.is_dir() else []
+        folders += children + [g for c in children for g in c.iterdir() if g.is_dir()]
+    return [p for folder in folders for p in sweep_stale(folder)]
+
+
 @contextlib.contextmanager
 def atomic_dir(final: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside `final`; on success it replaces `final`, on error it is removed."""
+    """Yield a temporary folder beside `final`; on success it replaces `final`, on error it is removed.
+    Leftovers of killed writers beside `final` are swept first."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tlbench-tmp-{final.name}-", dir=final.parent))
+    sweep_stale(final.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(final.name), dir=final.parent))
     tmp.chmod(0o755)  # mkdtemp's 0700 would survive the rename
     try:
         yield tmp
         if final.exists():
-            old = final.with_name(f".tlbench-tmp-old-{final.name}-{os.getpid()}")
-            os.replace(final, old)
+            old = Path(tempfile.mkdtemp(prefix=_temp_prefix(f"old-{final.name}"), dir=final.parent))
+            os.replace(final, old / final.name)
             os.replace(tmp, final)
             shutil.rmtree(old, ignore_errors=True)
         else:
@@ -33,37 +87,92 @@ def atomic_dir(final: str | Path) -> Iterator[Path]:
         raise
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
+@contextlib.contextmanager
+def atomic_path(path: str | Path, mode: int = 0o644) -> Iterator[Path]:
+    """Yield a unique temporary path beside `path` for a writer that wants a file name (savefig, ...);
+    on success it replaces `path`, on error it is removed. Two writers of one path never share it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".tlbench-tmp-{path.name}-", dir=path.parent)
-    os.chmod(tmp, 0o644)  # mkstemp's 0600 would survive the rename
+    sweep_stale(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, mode)  # mkstemp's 0600 would survive the rename
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    return Path(path)
 
 
 def write_json(path: str | Path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def read_json(path: str | Path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def _unreadable(path: Path, what: str, exc: Exception, fix: str | None):
+    from .errors import TlbenchError
+    from .paths import rerun_hint
+
+    return TlbenchError(f"{path} is {what} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}): "
+                        f"{fix or rerun_hint(path)}")
+
+
+def _missing(path: Path, fix: str | None):
+    from .errors import TlbenchError
+    from .paths import rerun_hint
+
+    return TlbenchError(f"{path} not found: {fix or rerun_hint(path).replace('re-run', 'run', 1)}")
+
+
+def read_json(path: str | Path, fix: str | None = None):
+    """A JSON file; a missing or corrupt one is an error naming it and the stage that rewrites it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _missing(path, fix) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, "not valid JSON", exc, fix) from None
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> Path:
     return atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
-def read_jsonl(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def read_jsonl(path: str | Path, fix: str | None = None) -> list[dict]:
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except FileNotFoundError:
+        raise _missing(path, fix) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, "not valid JSON lines", exc, fix) from None
+
+
+def load_npy(path: str | Path, mmap: bool = False, fix: str | None = None):
+    """An array written by a stage (`.npy`, or `.npz` as a mapping); a missing, truncated or corrupt one is an
+    error naming it and the stage that rewrites it."""
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise _missing(path, fix)
+    try:
+        data = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        if isinstance(data, np.lib.npyio.NpzFile):
+            data = {k: data[k] for k in data.files}  # read now, so that a bad member fails here
+        return data
+    except (ValueError, OSError, EOFError, KeyError) as exc:
+        raise _unreadable(path, "truncated or corrupt", exc, fix) from None
 
 
 def write_csv(path: str | Path, header: list[str], rows: Iterable[Iterable]) -> Path:
@@ -109,21 +218,9 @@ def library_versions() -> dict[str, str]:
 def load_features(feature_dir: str | Path, layer, mmap: bool = True):
     """One layer's features (N x D float32) as written by the extraction engine; `layer` is a
     registry Layer or a node name."""
-    import numpy as np
-
-    from .errors import TlbenchError
-
     node = getattr(layer, "node", layer)
-    path = Path(feature_dir) / f"{node}.npy"
-    if not path.is_file():
-        raise TlbenchError(f"{path} not found: run the extract stage (`dvc repro`) for this backbone and layer")
-    return np.load(path, mmap_mode="r" if mmap else None)
+    return load_npy(Path(feature_dir) / f"{node}.npy", mmap=mmap)
 
 
 def load_meta(feature_dir: str | Path) -> dict:
-    from .errors import TlbenchError
-
-    path = Path(feature_dir) / "meta.json"
-    if not path.is_file():
-        raise TlbenchError(f"{path} not found: run the extract stage (`dvc repro`)")
-    return json.loads(path.read_text())
+    return read_json(Path(feature_dir) / "meta.json")

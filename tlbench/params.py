@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, \
+    model_validator
 
 from . import paths
 from .data.registry import SCENES
@@ -47,6 +48,31 @@ def _device(value):
     return value
 
 
+def _share_or_count(of: str, top: str = "]"):
+    """A float is a share of `of` in (0, 1] (or (0, 1) with top ")"), an int a count: `2.0` is neither
+    (it once became a count of 2)."""
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{value!r} is not a number: write a share of {of} as a float or a count as a whole number")
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"a count of {value}: write a whole number of at least 1, or a share of {of} as a float")
+        if isinstance(value, float) and not (0 < value < 1 or (top == "]" and value == 1)):
+            raise ValueError(f"{value!r} is a share of {of} outside (0, 1{top}: write a share as a float in (0, 1{top} "
+                             f"(0.01 = 1 %), or a count as a whole number without a decimal point")
+        return value
+    return BeforeValidator(check)
+
+
+def _odd_window(value: int) -> int:
+    if value % 2 == 0:
+        raise ValueError(f"a window of {value} frames has no middle frame: use an odd number ({value - 1} or "
+                         f"{value + 1}) so that it is centred on the frame it smooths")
+    return value
+
+
+Window = Annotated[int, Field(gt=0), AfterValidator(_odd_window)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,7 +96,7 @@ class Profile(Strict):
     anomaly_backbone: BackboneName
     anomaly_patch_layer: LayerKey = "blocks.4"  # map layer of the patch kNN variant (anomaly.beyond)
     finetune: ProfileFinetune
-    fusion: dict[Literal["test_size"], Union[Annotated[int, Field(gt=0)], Annotated[float, Field(gt=0, lt=1)]]]
+    fusion: dict[Literal["test_size"], Annotated[Union[StrictInt, StrictFloat], _share_or_count("the images", ")")]]
     recipes: "ProfileRecipes"
 
 
@@ -116,12 +142,13 @@ class Extract(Strict):
     weights: dict[BackboneName, str]
     tta: list[Literal["hflip", "vflip", "transpose"]] = []  # test-time augmentation: features averaged over views
     backend: Literal["local", "ray"] = "local"  # where a stage's independent jobs run (tlbench/scale.py)
+    job_threads: Annotated[int, Field(ge=0)] = 2  # BLAS/torch threads of each job on both backends (0: as they are)
 
 
 class RayParams(Strict):
     address: str = "local"  # local: Ray on this machine | auto: the cluster it belongs to | ray://HOST:10001
     num_cpus: Annotated[int, Field(ge=1)] | None = None  # for `local`; null: every core
-    cpus_per_task: PositiveFloat = 1.0
+    cpus_per_task: Union[PositiveFloat, None] = None  # CPUs a task reserves; null: extract.job_threads
     max_retries: Annotated[int, Field(ge=0)] = 3  # a task whose worker dies is run again
 
 
@@ -188,6 +215,17 @@ class Motion(Strict):
     scale: Annotated[float, Field(gt=0, le=1)] = 0.5
     farneback: Farneback = Farneback()
 
+    @model_validator(mode="after")
+    def _cell_fits(self):
+        small = self.cell * self.scale
+        if small < 1 or small != int(small):
+            raise ValueError(f"cell {self.cell} px times scale {self.scale} is {small:g} px of the flow's frame: choose "
+                             f"`anomaly.motion.cell` so that cell x scale is a whole number of pixels")
+        if self.cell > min(self.size):
+            raise ValueError(f"cell {self.cell} px is larger than the {self.size[0]}x{self.size[1]} px frames "
+                             f"(`anomaly.motion.size`): use `anomaly.motion.cell` <= {min(self.size)}")
+        return self
+
 
 class PatchKNNParams(Strict):
     position: Literal["free", "aware"]
@@ -195,14 +233,14 @@ class PatchKNNParams(Strict):
     aggregate: Literal["max", "top_mean"] = "max"
     top_cells: Positive = 3
     bank: Literal["coreset", "random"] = "coreset"
-    bank_size: PositiveFloat = 0.01
+    bank_size: Annotated[Union[StrictInt, StrictFloat], _share_or_count("the training patches")] = 0.01  # or a count
     projection_dim: Union[Positive, None] = 128
     neighbourhood: Annotated[int, Field(ge=0)] = 0
 
 
 class Smoothing(Strict):
     kind: Literal["mean", "gaussian", "median"] = "mean"
-    window: Positive = 9
+    window: Window = 9
 
 
 class Beyond(Strict):
@@ -225,7 +263,7 @@ class Anomaly(Strict):
     pca: dict[Literal["n_components"], Positive]
     tca: TCAParams
     detector: DetectorParams
-    smoothing: Positive
+    smoothing: Window
     gap_samples: Positive = 2000
     motion: Motion = Motion()
     beyond: Union[Beyond, None] = None
@@ -268,6 +306,13 @@ class Recipes(Strict):
     threads: Annotated[int, Field(ge=0)] = 2
 
 
+class Uncertainty(Strict):
+    level: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    resamples: Annotated[int, Field(ge=100)] = 1000
+    min_units: Annotated[int, Field(ge=2)] = 10
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+
+
 class Report(Strict):
     # BibTeX key per experiment for the published values (empty: the source is named in words)
     cite: dict[Literal["anomaly", "ph2", "fusion"], str] = {}
@@ -295,29 +340,36 @@ class Root(Strict):
     fusion: Fusion
     recipes: Recipes
     report: Report = Report()
+    uncertainty: Uncertainty = Uncertainty()
     ray: RayParams = RayParams()
     check: Check
 
     @model_validator(mode="after")
     def _cross_checks(self):
         if self.profile not in self.profiles:
-            raise ValueError(f"profile {self.profile!r}{did_you_mean(self.profile, self.profiles)} is not under "
+            raise ValueError(f"`profile`: {self.profile!r}{did_you_mean(self.profile, self.profiles)} is not under "
                              f"profiles: use one of {', '.join(self.profiles)}")
-        settings = self.profiles[self.profile]
-        try:
-            beyond = self.ph2.beyond
-            for name in dict.fromkeys([*settings.ph2_backbones, *beyond.backbones, *beyond.tta.backbones]):
-                for layer in self.ph2.layers:
-                    BACKBONES[name].layer(layer)
-            BACKBONES[settings.anomaly_backbone].layer(self.anomaly.layer)
-            if self.anomaly.beyond is not None and self.anomaly.beyond.variants:
-                patch = BACKBONES[settings.anomaly_backbone].layer(settings.anomaly_patch_layer)
-                if len(patch.shape) != 3:
-                    raise TlbenchError(f"profiles.{self.profile}.anomaly_patch_layer {settings.anomaly_patch_layer!r} is "
-                                       f"{patch.node}, of shape {patch.shape}: patch kNN needs a map layer (C, H, W)")
-        except TlbenchError as exc:
-            raise ValueError(str(exc)) from None
+        settings, prof = self.profiles[self.profile], f"profiles.{self.profile}"
+        beyond = self.ph2.beyond
+        for name in dict.fromkeys([*settings.ph2_backbones, *beyond.backbones, *beyond.tta.backbones]):
+            for layer in self.ph2.layers:
+                _named("ph2.layers", BACKBONES[name].layer, layer)
+        _named("anomaly.layer", BACKBONES[settings.anomaly_backbone].layer, self.anomaly.layer)
+        if self.anomaly.beyond is not None and self.anomaly.beyond.variants:
+            patch = _named(f"{prof}.anomaly_patch_layer", BACKBONES[settings.anomaly_backbone].layer,
+                           settings.anomaly_patch_layer)
+            if len(patch.shape) != 3:
+                raise ValueError(f"`{prof}.anomaly_patch_layer`: {settings.anomaly_patch_layer!r} is {patch.node}, of "
+                                 f"shape {tuple(patch.shape)}: patch kNN needs a map layer (C, H, W)")
         return self
+
+
+def _named(key: str, check, *args):
+    """`check(*args)`, its error prefixed with the key it is about (a cross-check has no place of its own)."""
+    try:
+        return check(*args)
+    except TlbenchError as exc:
+        raise ValueError(f"`{key}`: {exc}") from None
 
 
 Profile.model_rebuild()
@@ -348,6 +400,8 @@ def _describe(error: dict, file: Path) -> str:
     if error["type"] == "missing":
         return f"{file}: missing key `{key}`: copy it from the params.yaml in the repository"
     message = error["msg"].removeprefix("Value error, ")
+    if not loc and message.startswith("`"):  # a cross-check names its key itself
+        return f"{file}: {message}"
     if error["type"] == "literal_error":
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
         message = f"{error['input']!r} is not allowed{did_you_mean(error['input'], choices)}: use one of {', '.join(choices)}"

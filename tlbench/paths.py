@@ -74,5 +74,34 @@ def plots(experiment: str) -> Path:
     return PLOTS / experiment
 
 
+# the stage that writes each path (an item folder below a foreach stage's path names its item), for the
+# fix in an error about a missing or corrupt file: "re-run `dvc repro -s -f <stage>`"
+WRITERS = ((ANOMALY_FEATURES, "anomaly_extract@{item}"), (ANOMALY_MOTION, "anomaly_motion@{item}"),
+           (PH2_FEATURES, "ph2_extract"), (PH2_FOLDS, "ph2_evaluate"), (PH2_SUMMARY, "ph2_evaluate"),
+           (ANOMALY_GAMMA, "anomaly_gamma"), (ANOMALY_SCORES, "anomaly_evaluate"), (ANOMALY_RECORDS, "anomaly_evaluate"),
+           (ANOMALY_BEYOND_SCORES, "anomaly_beyond"), (ANOMALY_BEYOND_RECORDS, "anomaly_beyond"),
+           (FINETUNE_MODEL, "fusion_finetune"), (FUSION_FEATURES, "fusion_extract"), (FUSION_RESULTS, "fusion_evaluate"),
+           (FUSION_SUMMARY, "fusion_evaluate"), (RECIPES_RESULTS, "recipes_evaluate"))
+
+
+def writer_of(path: str | Path) -> str | None:
+    """The DVC stage that writes `path` (absolute or relative to the repository), or None."""
+    parts = Path(path).parts
+    for declared, stage in WRITERS:
+        want = declared.parts
+        for i in range(len(parts) - len(want) + 1):
+            if parts[i:i + len(want)] == want:
+                rest = parts[i + len(want):]
+                if "{item}" in stage:
+                    return stage.format(item=rest[0]) if rest else stage.split("@")[0]
+                return stage
+    return None
+
+
+def rerun_hint(path: str | Path) -> str:
+    stage = writer_of(path)
+    return f"re-run `dvc repro -s -f {stage}`" if stage else "re-run the stage that writes it (`dvc repro`)"
+
+
 def anomaly_pair(source: str, target: str) -> str:
     return f"{source}__{target}"

@@ -2,11 +2,20 @@
 Ray tasks when `extract.backend: ray` (Ray is an optional extra: `pip install -e '.[ray]'`).
 
 Results come back in job order and the stage writes them itself, so the outputs are byte-identical
-whichever backend ran the jobs, and a stage never leaves half-written files. A task whose worker
-dies (killed, out of memory, node lost) is run again, up to `ray.max_retries` times."""
+whichever backend ran the jobs, and a stage never leaves half-written files. Two things make that hold
+when DVC runs a stage as `python -m` (its module is then `__main__`):
+- jobs travel by importable name (`run_job(module, name, ...)`), never by value: Ray would pickle a
+  `__main__` function with copies of the registries it reads, taken before their implementations loaded;
+- every job runs under the same BLAS and torch thread count on both backends (`extract.job_threads`),
+  because how a sum is split over threads changes its rounding.
+A task whose worker dies (killed, out of memory, node lost) is run again, up to `ray.max_retries` times."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import contextlib
+import importlib
+import socket
+import sys
+from typing import Callable, Iterator, Sequence
 
 from .errors import TlbenchError
 
@@ -20,43 +29,117 @@ def ray_module():
     return ray
 
 
+def _reachable(address: str) -> None:
+    """Fail in seconds, naming the key, when nothing listens at a `ray://HOST:PORT` address (Ray itself
+    retries for half a minute and then raises a bare ConnectionError)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise TlbenchError(f"ray.address {address!r}: write ray://HOST:PORT (Ray Client's port is 10001), auto or local")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise TlbenchError(f"ray.address {address!r}: nothing answers at {host}:{port} ({exc.strerror or exc}): start "
+                           f"the cluster (`ray start --head` on {host}), check the host, the port (Ray Client: 10001) and "
+                           f"the firewall, or set ray.address: local") from None
+
+
 def connect(settings) -> None:
     """`ray.address`: `local` starts Ray in this process's machine with `ray.num_cpus` CPUs (all if
-    null); `auto` joins the cluster this machine belongs to; `ray://HOST:10001` a remote one."""
+    null); `auto` joins the cluster this machine belongs to; `ray://HOST:10001` a remote one (Ray Client)."""
     ray = ray_module()
     if ray.is_initialized():
         return
     if settings.address == "local":
         ray.init(num_cpus=settings.num_cpus, include_dashboard=False, log_to_driver=False)
-    else:
+        return
+    if settings.address.startswith("ray://"):
+        _reachable(settings.address)
+    try:
         ray.init(address=settings.address, log_to_driver=False)
+    except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise TlbenchError(f"ray.address {settings.address!r}: could not join the cluster ({first}): check that it "
+                           f"runs (`ray status` on its head node) with this Ray version, or set ray.address: local") from None
+
+
+@contextlib.contextmanager
+def thread_limits(threads: int | None) -> Iterator[None]:
+    """BLAS (numpy, scipy, scikit-learn) and torch on `threads` threads while a job runs, on either
+    backend; None leaves them as they are."""
+    if not threads:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch else None
+    try:
+        with threadpool_limits(limits=threads):
+            if torch:
+                torch.set_num_threads(threads)
+            yield
+    finally:
+        if torch:
+            torch.set_num_threads(before)
+
+
+def job_name(fn: Callable) -> tuple[str, str]:
+    """(module, qualified name) by which any process imports `fn`; a stage run as `python -m` defines
+    its functions in `__main__`, whose importable name is its spec's."""
+    module = fn.__module__
+    if module == "__main__":
+        spec = getattr(sys.modules["__main__"], "__spec__", None)
+        if spec is None:
+            raise TlbenchError(f"{fn.__qualname__} is defined in a script: a job must be a function of an importable "
+                               f"module (run the stage as `python -m tlbench.experiments...`)")
+        module = spec.name
+    if "<locals>" in fn.__qualname__ or "<lambda>" in fn.__qualname__:
+        raise TlbenchError(f"{module}.{fn.__qualname__} is not importable: a job must be a module-level function")
+    return module, fn.__qualname__
+
+
+def run_job(module: str, name: str, threads: int | None, args: tuple):
+    """One job, as either backend runs it: the function imported by name, under the stage's thread limits."""
+    fn = importlib.import_module(module)
+    for part in name.split("."):
+        fn = getattr(fn, part)
+    with thread_limits(threads):
+        return fn(*args)
 
 
 def fan_out(params, fn: Callable, jobs: Sequence[tuple], desc: str, progress: bool = True) -> list:
-    """`[fn(*job) for job in jobs]`, locally or as Ray tasks (`params.model.extract.backend`)."""
+    """`[fn(*job) for job in jobs]`, locally or as Ray tasks (`params.model.extract.backend`), each job
+    under `extract.job_threads` threads."""
     from tqdm import tqdm
 
-    if params.model.extract.backend == "local":
-        return [fn(*job) for job in tqdm(jobs, desc=desc, unit="job", disable=not progress or None)]
+    module, name = job_name(fn)
+    extract = params.model.extract
+    threads = getattr(extract, "job_threads", None)
+    if extract.backend == "local":
+        return [run_job(module, name, threads, job)
+                for job in tqdm(jobs, desc=desc, unit="job", disable=not progress or None)]
     ray = ray_module()
-    connect(params.model.ray)
-    task = ray.remote(num_cpus=params.model.ray.cpus_per_task, max_retries=params.model.ray.max_retries)(fn)
-    refs = [task.remote(*job) for job in jobs]
+    settings = params.model.ray
+    connect(settings)
+    cpus = settings.cpus_per_task or threads or 1
+    task = ray.remote(num_cpus=cpus, max_retries=settings.max_retries)(run_job).options(name=f"tlbench:{name}")
+    refs = [task.remote(module, name, threads, job) for job in jobs]
     with tqdm(total=len(refs), desc=f"{desc} (ray)", unit="job", disable=not progress or None) as bar:
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             bar.update(len(done))
-    results = []
-    for i, ref in enumerate(refs):
-        try:
-            results.append(ray.get(ref))
-        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError) as exc:
-            raise TlbenchError(f"{desc}: the Ray worker of job {i} died {params.model.ray.max_retries + 1} time(s) "
-                               f"({type(exc).__name__}): raise ray.max_retries, or give the workers more memory") from None
-        except ray.exceptions.RayTaskError as exc:  # the job's own error, as the local backend raises it
-            raise exc.as_instanceof_cause() from None
-    return results
+    return [_result(ray, ref, i, desc, settings.max_retries) for i, ref in enumerate(refs)]
+
+
+def _result(ray, ref, i: int, desc: str, max_retries: int):
+    try:
+        return ray.get(ref)
+    except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError) as exc:
+        raise TlbenchError(f"{desc}: the Ray worker of job {i} died {max_retries + 1} time(s) "
+                           f"({type(exc).__name__}): raise ray.max_retries, or give the workers more memory") from None
+    except ray.exceptions.RayTaskError as exc:  # the job's own error, as the local backend raises it
+        raise exc.as_instanceof_cause() from None
 
 
 class _ExtractionActor:

@@ -27,10 +27,12 @@ def positional(run: Callable) -> list[str]:
 
 
 def execute(run: Callable, module: str, params_file: str, args: list[str], progress: bool = True) -> int:
-    from ..io import write_json
+    from ..io import sweep_outputs, write_json
     from ..params import Params
 
     params = Params.load(params_file)
+    for leftover in sweep_outputs(params.root_dir):
+        print(f"removed {leftover}, left by a killed stage")
     wanted = positional(run)
     if len(args) != len(wanted):
         raise TlbenchError(f"{stage_name(module, [])} takes {len(wanted)} argument(s) ({', '.join(wanted) or 'none'}), "

@@ -14,7 +14,8 @@ from ..errors import TlbenchError
 
 
 def greedy_coreset(X: np.ndarray, n: int, random_state: int = 0, projection_dim: int | None = None) -> np.ndarray:
-    """Indices of `n` rows of X (N x d) chosen by greedy k-center selection, in the order chosen."""
+    """Indices of `n` distinct rows of X (N x d) chosen by greedy k-center selection, in the order chosen
+    (when X has fewer than n distinct rows, the rest are unchosen duplicates)."""
     import torch
 
     N = len(X)
@@ -33,6 +34,7 @@ def greedy_coreset(X: np.ndarray, n: int, random_state: int = 0, projection_dim:
         centre = Z[chosen[k - 1]]
         distance = (squared - 2 * (Z @ centre) + squared[chosen[k - 1]]).clamp_min_(0)
         torch.minimum(nearest, distance, out=nearest)
-        if k < n:
+        nearest[chosen[k - 1]] = -1.0  # never again: once every distance left is 0 (repeated patches), argmax
+        if k < n:                      # would return a chosen index; this picks an unchosen duplicate instead
             chosen[k] = int(torch.argmax(nearest))
     return chosen

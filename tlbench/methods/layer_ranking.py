@@ -94,8 +94,11 @@ def ledoit_wolf_shrinkage(F: np.ndarray) -> float:
 
 
 def h_score_shrinkage(F: np.ndarray, y: np.ndarray) -> float:
-    """H-score with the Ledoit-Wolf covariance (Ibrahim, Ponomareva and Mazumder, ICLR 2023): the plain
-    H-score saturates at (classes - 1) once the features outnumber the images."""
+    """The shrinkage H-score of Ibrahim, Ponomareva and Mazumder (ECML PKDD 2022, arXiv:2110.06893):
+    H_alpha = tr(Sigma_alpha^-1 (1 - alpha) cov(E[f | y])), Sigma_alpha = (1 - alpha) cov(f) + alpha sigma I the
+    Ledoit-Wolf covariance. The (1 - alpha) on the between-class covariance shrinks it as the total
+    covariance's sample part is shrunk; without it two feature sets with different alphas can swap
+    places. The plain H-score saturates at (classes - 1) once the features outnumber the images."""
     F = np.asarray(F, np.float64)
     F = F - F.mean(0)
     n, d = F.shape
@@ -105,7 +108,7 @@ def h_score_shrinkage(F: np.ndarray, y: np.ndarray) -> float:
     cov = (1 - alpha) * Z.T @ Z / n + alpha * float((S**2).sum()) / (n * d) * np.eye(len(S))
     means = np.stack([Z[y == c].mean(0) for c in np.unique(y)])
     weights = np.array([np.mean(y == c) for c in np.unique(y)])
-    return float(np.trace(np.linalg.solve(cov, (means * weights[:, None]).T @ means)))
+    return float((1 - alpha) * np.trace(np.linalg.solve(cov, (means * weights[:, None]).T @ means)))
 
 
 def leep(probabilities: np.ndarray, y: np.ndarray) -> float:

@@ -66,10 +66,12 @@ def _scaled(frame: np.ndarray, scale: float) -> np.ndarray:
 
 def clip_motion(frames: Iterable[np.ndarray], cell: int = 24, bins: int = 8,
                 farneback: Farneback = Farneback(), scale: float = 0.5) -> np.ndarray:
-    """(frames, cells, bins + 1) for one clip of grayscale uint8 frames, decoded in order; the first
-    frame has no predecessor, so its flow is zero. The flow is computed on frames resized by `scale`
-    (0.5: ~5 ms per 360 x 240 frame on 2 cores, 1: ~30 ms) and given in pixels of the full frame; `cell`
-    is in full-frame pixels too."""
+    """(frames, cells, bins + 1) for one clip of grayscale uint8 frames, decoded in order. Frame t has the
+    flow from frame t - 1; the first frame, which has no predecessor, has the flow to frame 1 (a zero
+    flow scored every clip's first frame as still, and smoothing then damped the first frames of a clip
+    that is anomalous from its start); a one-frame clip has zero flow. The flow is computed on frames
+    resized by `scale` (0.5: ~5 ms per 360 x 240 frame on 2 cores, 1: ~30 ms) and given in pixels of the
+    full frame; `cell` is in full-frame pixels too."""
     small_cell = cell * scale
     if small_cell < 1 or small_cell != int(small_cell):
         raise TlbenchError(f"anomaly.motion.cell {cell} times scale {scale} must be a whole number of pixels")
@@ -86,6 +88,8 @@ def clip_motion(frames: Iterable[np.ndarray], cell: int = 24, bins: int = 8,
         previous = small
     if not out:
         raise TlbenchError("a clip without frames: nothing to describe")
+    if len(out) > 1:
+        out[0] = out[1]  # the flow between frames 0 and 1 describes both
     return np.stack(out)
 
 

@@ -18,6 +18,16 @@ import numpy as np
 from ..errors import TlbenchError
 
 
+def bank_count(bank_size: int | float, n_patches: int) -> int:
+    """A float is a share of the patches in (0, 1], an int a count (2.0 is an error, not 2 patches)."""
+    if isinstance(bank_size, float) and 0 < bank_size <= 1:
+        return int(round(bank_size * n_patches))
+    if isinstance(bank_size, (int, np.integer)) and not isinstance(bank_size, bool) and bank_size >= 1:
+        return int(bank_size)
+    raise TlbenchError(f"patch_knn bank_size {bank_size!r}: a share of the training patches is a float in (0, 1], "
+                       f"a count an int of at least 1 (anomaly.beyond.*.bank_size)")
+
+
 class PatchKNN:
     def __init__(self, position: str = "free", k: int = 1, aggregate: str = "max", top_cells: int = 3,
                  bank: str = "coreset", bank_size: float = 0.1, projection_dim: int | None = 128,
@@ -38,8 +48,7 @@ class PatchKNN:
             self.train_ = X
             return self
         patches = X.reshape(-1, X.shape[2])
-        size = int(round(self.bank_size * len(patches))) if self.bank_size <= 1 else int(self.bank_size)
-        size = min(max(size, self.k), len(patches))
+        size = min(max(bank_count(self.bank_size, len(patches)), self.k), len(patches))
         if self.bank == "random":
             index = np.sort(np.random.default_rng(self.random_state).choice(len(patches), size, replace=False))
         else:

@@ -16,3 +16,13 @@ def rank_correlation(a, b) -> tuple[float, float]:
 
 def signed(x: float) -> str:
     return "–" if x != x else f"{x:+.2f}"
+
+
+def p_value(p: float) -> str:
+    """Two decimals, three below 0.01; "–" for NaN."""
+    return "–" if p != p else (f"{p:.3f}" if p < 0.01 else f"{p:.2f}")
+
+
+def permutation_text(n: int, exact_up_to: int) -> str:
+    how = (f"exact, over all {n}! orderings" if n <= exact_up_to else "over 20,000 seeded orderings")
+    return f"p: two-sided permutation p-value of τ ({how}; n = {n})."

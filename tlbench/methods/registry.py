@@ -55,7 +55,8 @@ ANOMALY_VARIANTS: Registry[Entry] = Registry("anomaly variant", [
 ])
 
 # kind "scores": impl(labels, scores) -> value, computed for every anomaly pair and space;
-# kind "domain": impl(source frames, target frames) -> a domain gap, for every pair and space (no labels);
+# kind "domain": impl(source frames, target frames, groups_s=, groups_t=) -> a domain gap, for every pair and
+#   space (no labels; the groups are the frames' clip ids, in their order, for measures that cross-validate);
 # kind "cdfg": impl(risk, a, b) over a table of EERs; kind "accuracy": a classification score;
 # kind "layer": impl(features, labels) -> how well features suit the labels, before any training;
 # kind "source_model": impl(source-class probabilities, labels), from the backbone's own head.
@@ -77,7 +78,7 @@ MEASURES: Registry[Entry] = Registry("measure", [
     Entry("coral", "CORAL distance", "squared Frobenius distance of the source and target covariances over 4 d²", direction="lower", kind="domain"),
     Entry("logme", "LogME", "You et al. 2021", direction="higher", kind="layer"),
     Entry("h_score", "H-score", "Bao et al. 2019", direction="higher", kind="layer"),
-    Entry("h_score_lw", "H-score (LW)", "with a Ledoit-Wolf covariance, Ibrahim et al. 2023", direction="higher",
+    Entry("h_score_lw", "H-score (LW)", "with a Ledoit-Wolf covariance, Ibrahim et al. 2022", direction="higher",
           kind="layer"),
     Entry("leep", "LEEP", "Nguyen et al. 2020, from the ImageNet head", direction="higher", kind="source_model"),
 ])

@@ -20,6 +20,8 @@ def smooth_scores(scores: np.ndarray, groups: np.ndarray, window: int, kind: str
     window spans +-2 sigma) or `median` (robust to single-frame spikes)."""
     if kind not in SMOOTHERS:
         raise TlbenchError(f"smoothing {kind!r} is unknown: use one of {', '.join(SMOOTHERS)}")
+    if window % 2 == 0:
+        raise TlbenchError(f"a smoothing window of {window} frames has no middle frame: use an odd window")
     if window <= 1:
         return scores
     out = np.empty_like(scores, dtype=np.float64)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -95,10 +94,15 @@ def params_fingerprint(cfg: dict) -> str:
 
 
 def _save(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tlbench-tmp-{path.name}")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    """Atomically. Through a file object: torch.save names the archive inside after a path's stem,
+    which would put the temporary name into the bytes. The history goes through JSON first, so that
+    a resumed run's (unpickled from the work file) pickles to the same bytes as an uninterrupted one's."""
+    from ..io import atomic_path
+
+    if "history" in state:
+        state = state | {"history": json.loads(json.dumps(state["history"]))}
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(state, fh)
 
 
 def _optimizer(model: nn.Module, cfg: dict, epochs: int):

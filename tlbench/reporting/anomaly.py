@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ..data.registry import SCENES
+from ..io import load_npy
 from ..methods import cdfg  # noqa: F401 (implements g_part and g_comp)
 from ..methods.registry import ANOMALY_VARIANTS, DETECTORS, MEASURES, SPACES
 from ..models.specs import BACKBONES
 from .captions import BEYOND_MARK, math_label
+from .outputs import INTERVAL_BOUNDS
 from .experiments import EXPERIMENTS
 from .figures import pyplot, save_figure
 from .paper_values import ANOMALY_SOURCE, TABLE1, TABLE_COMPLETE, TABLE_COMPLETE_NUMBER, TABLE_PARTIAL, TABLE_PARTIAL_NUMBER
@@ -158,7 +160,8 @@ def variant_risks(beyond: list[dict], spaces: list[str], smoothed: bool = False)
 
 
 def _bank_text(knn: dict) -> str:
-    size = f"{knn['bank_size']:.0%} of the training patches" if knn["bank_size"] <= 1 else f"{knn['bank_size']:g} patches"
+    share = isinstance(knn["bank_size"], float)
+    size = f"{knn['bank_size']:.0%} of the training patches" if share else f"{knn['bank_size']:,} patches"
     if knn["bank"] != "coreset":
         return f"random, {size}"
     return f"greedy coreset, {size}" + (f", {knn['projection_dim']}-d projection" if knn["projection_dim"] else "")
@@ -246,7 +249,31 @@ def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context
         where = context["published"] if with_published else ""
         caption = join(note, protocol_text(rows), features, context["data"] + ".", where)
         tables.append(Table(stem, short, caption, keys + _space_columns(spaces, with_published), body, wide=True))
+    if all("eer_ci" in r for r in rows):
+        tables.insert(1, interval_table(rows, scenes, spaces, join(protocol_text(rows), features, context["data"] + ".")))
     return tables
+
+
+def interval_rows(rows: list[dict], scenes: list[str], spaces: list[str]) -> list[list[str]]:
+    cell = {(r["source"], r["target"], r["space"]): r for r in rows}
+    return [[label(s), label(t)] + [f"{cell[(s, t, sp)]['eer']:.1f} [{cell[(s, t, sp)]['eer_ci'][0]:.1f}, "
+                                    f"{cell[(s, t, sp)]['eer_ci'][1]:.1f}]" for sp in spaces]
+            for s, t in pair_order(scenes)]
+
+
+def interval_text(rows: list[dict]) -> str:
+    u = rows[0]["uncertainty"]
+    units = {(r["target"], r["eer_ci_units"]) for r in rows}
+    return (f"EER (%) with its {u['level']:.0%} percentile bootstrap interval: {u['resamples']} seeded draws, with "
+            f"replacement, of the target's test clips, or of contiguous blocks of frames where a scene has fewer than "
+            f"{u['min_units']} clips (units resampled: " + ", ".join(f"{label(t)} {n}" for t, n in sorted(units)) + ").")
+
+
+def interval_table(rows: list[dict], scenes: list[str], spaces: list[str], protocol) -> Table:
+    return Table("anomaly_eer_ci", "Anomaly detection across domains: EER (%) and its bootstrap interval",
+                 join(interval_text(rows), "Lower is better.", protocol),
+                 [Column("Source", "l"), Column("Target", "l")] + [Column(SPACES.label(sp)) for sp in spaces],
+                 interval_rows(rows, scenes, spaces), wide=True)
 
 
 def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict,
@@ -266,6 +293,7 @@ def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) ->
     """Per domain measure and space: Kendall tau and Spearman rho (n cross-domain pairs) between the
     measure and the cross-domain EER, and between the measure and G_part."""
     from ..methods.rank import rank_correlation
+    from ..methods.uncertainty import rank_correlation_p, seed_for
 
     g_part = MEASURES.impl("g_part")
     out = []
@@ -277,22 +305,27 @@ def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) ->
             gap = [cells[p][m] for p in pairs]
             eer, gp = [risk[p] for p in pairs], [g_part(risk, *p) for p in pairs]
             (tau_eer, rho_eer), (tau_gpart, rho_gpart) = rank_correlation(gap, eer), rank_correlation(gap, gp)
+            p_eer = rank_correlation_p(gap, eer, seed_for(rows[0]["seed"], "rank", m, space, "eer"))[0]
+            p_gpart = rank_correlation_p(gap, gp, seed_for(rows[0]["seed"], "rank", m, space, "g_part"))[0]
             out.append({"measure": m, "space": space, "n": len(pairs), "tau_eer": tau_eer, "rho_eer": rho_eer,
-                        "tau_gpart": tau_gpart, "rho_gpart": rho_gpart})
+                        "tau_gpart": tau_gpart, "rho_gpart": rho_gpart, "p_eer": p_eer, "p_gpart": p_gpart})
     return out
 
 
 def correlation_table(correlations: list[dict]) -> Table:
-    from ..methods.rank import signed as fmt
+    from ..methods.rank import p_value, permutation_text, signed as fmt
+
+    from ..methods.uncertainty import EXACT_UP_TO
 
     rows = [[math_label(MEASURES.label(c["measure"])), SPACES.label(c["space"]), str(c["n"]), fmt(c["tau_eer"]),
-             fmt(c["rho_eer"]), fmt(c["tau_gpart"]), fmt(c["rho_gpart"])] for c in correlations]
+             fmt(c["rho_eer"]), p_value(c["p_eer"]), fmt(c["tau_gpart"]), fmt(c["rho_gpart"]), p_value(c["p_gpart"])]
+            for c in correlations]
     g_part = math_label(MEASURES["g_part"].label)
     caption = join("Kendall's τ and Spearman's ρ over the n cross-domain pairs between each gap (computed on source and "
                    "target training frames, no labels) and the cross-domain EER, and between it and", g_part,
-                   "; positive: a larger gap goes with a worse transfer.")
+                   "; positive: a larger gap goes with a worse transfer.", permutation_text(correlations[0]["n"], EXACT_UP_TO))
     columns = [Column("Measure", "l"), Column("Space", "l"), Column("n"), Column("τ", group="EER"), Column("ρ", group="EER"),
-               Column("τ", group=g_part), Column("ρ", group=g_part)]
+               Column("p", group="EER"), Column("τ", group=g_part), Column("ρ", group=g_part), Column("p", group=g_part)]
     return Table("anomaly_transferability", "Do domain gaps predict transfer?", caption, columns, rows, wide=True)
 
 
@@ -355,7 +388,7 @@ def plot_curves(scores_dir: Path, scenes: list[str], spaces: list[str], target: 
     ticks = [0.01, 0.1, 0.5, 0.9, 0.99]
     probit = lambda p: norm.ppf(np.clip(p, 1e-3, 1 - 1e-3))  # noqa: E731
     for source in scenes:
-        data = np.load(scores_dir / f"{source}__{target}.npz")
+        data = load_npy(scores_dir / f"{source}__{target}.npz")
         for i, space in enumerate(spaces):
             fpr, tpr = roc_points(data["labels"], data[space])
             style = "-" if source == target else "--"
@@ -422,6 +455,8 @@ def metrics(params) -> dict[str, float]:
     scenes, rows = params.model.anomaly.scenes, _records(params, paths.ANOMALY_RECORDS)
     out = {f"anomaly/{r['source']}->{r['target']}/{r['space']}/{m}": r[m]
            for r in rows for m in MEASURES if MEASURES[m].kind in ("scores", "domain") and m in r}
+    out |= {f"anomaly/{r['source']}->{r['target']}/{r['space']}/eer/{bound}": value
+            for r in rows if "eer_ci" in r for bound, value in zip(INTERVAL_BOUNDS, r["eer_ci"])}
     if _covers(rows, scenes):
         out |= cdfg_metrics("anomaly", risks(rows, scenes, sorted({r["space"] for r in rows})), scenes)
     beyond = _records(params, paths.ANOMALY_BEYOND_RECORDS)

@@ -20,13 +20,14 @@ def save_figure(fig, out_stem: Path) -> list[Path]:
     """PNG and PDF, written atomically, without timestamps so that reruns give the same bytes."""
     import matplotlib.pyplot as plt
 
+    from ..io import atomic_path
+
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
         path = out_stem.with_suffix(f".{ext}")
-        tmp = path.with_name(f".tlbench-tmp-{path.name}")
-        fig.savefig(tmp, format=ext, dpi=120, metadata=meta)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=ext, dpi=120, metadata=meta)
         written.append(path)
     plt.close(fig)
     return written

@@ -72,8 +72,9 @@ def render(rows: list[dict], context: dict) -> Table:
 def render_transferability(summary: dict, provenance: str = "") -> Table | None:
     """Each column's mean accuracy over sizes and splits beside LogME and H-score of its fused descriptor,
     and the rank correlation of each measure with that accuracy over the columns."""
-    from ..methods.rank import rank_correlation, signed
+    from ..methods.rank import p_value, rank_correlation, signed
     from ..methods.registry import MEASURES
+    from ..methods.uncertainty import rank_correlation_p
 
     transfer, accuracy = summary.get("transferability", {}), summary["fusion"]
     if not transfer:
@@ -84,11 +85,13 @@ def render_transferability(summary: dict, provenance: str = "") -> Table | None:
     rows = [[COLUMN_LABELS[c], f"{mean[c]:.1f}"] + [f"{transfer[c][m]:.4g}" for m in measures] for c in cols]
     correlation = []
     for m in measures:
-        tau, rho = rank_correlation([transfer[c][m] for c in cols], [mean[c] for c in cols])
-        correlation.append(f"{MEASURES.label(m)}: τ = {signed(tau)}, ρ = {signed(rho)}")
+        pair = [transfer[c][m] for c in cols], [mean[c] for c in cols]
+        (tau, rho), p = rank_correlation(*pair), rank_correlation_p(*pair)[0]
+        correlation.append(f"{MEASURES.label(m)}: τ = {signed(tau)} (p = {p_value(p)}), ρ = {signed(rho)}")
     caption = join("LogME and H-score of each Table 7 column's descriptor (aligned, before PCA) beside its accuracy "
                    "averaged over PCA sizes and splits; rank correlation with the accuracy over the "
-                   f"n = {len(cols)} columns:", "; ".join(correlation) + ".", provenance)
+                   f"n = {len(cols)} columns (p: exact two-sided permutation p-value of τ over all {len(cols)}! "
+                   "orderings):", "; ".join(correlation) + ".", provenance)
     return Table("fusion_transferability", "Supermarket Produce: layer-ranking measures per descriptor", caption,
                  [Column("Features", "l"), Column("Accuracy (%)")] + [Column(math_label(MEASURES.label(m))) for m in measures],
                  rows, wide=True)
@@ -138,17 +141,23 @@ def plot_history(history: list[dict], stem: Path, title_suffix: str = "") -> lis
 
 
 def metrics(params) -> dict[str, float]:
-    """Per column and size the mean accuracy over the splits and its sample std; the layer-ranking measures
+    """Per column and size the mean accuracy over the splits, its sample std and the mean's bootstrap interval
+    over the splits (`uncertainty`); the layer-ranking measures
     per column; the fine-tuned network's final held-out accuracy."""
     from .. import paths
     from ..io import read_csv, read_json, read_jsonl
+    from ..methods.uncertainty import bootstrap_mean, seed_for
+    from .outputs import INTERVAL_BOUNDS
 
     out: dict[str, float] = {}
+    u = params.model.uncertainty
     results, summary = params.resolve_path(paths.FUSION_RESULTS), params.resolve_path(paths.FUSION_SUMMARY)
     history = params.resolve_path(paths.FINETUNE_HISTORY)
     if results.is_file():
         for (col, n), a in accuracies(read_jsonl(results)).items():
             out |= {f"fusion/{col}/{n}/accuracy": round(float(a.mean()), 4), f"fusion/{col}/{n}/std": round(_std(a), 4)}
+            ci = bootstrap_mean(a, u.resamples, u.level, seed_for(params.seed, "fusion", col, str(n)))  # over the splits
+            out |= {f"fusion/{col}/{n}/accuracy/{b}": round(x, 4) for b, x in zip(INTERVAL_BOUNDS, ci)}
     if summary.is_file():
         out |= {f"fusion/{col}/{m}": v for col, values in read_json(summary).get("transferability", {}).items()
                 for m, v in values.items()}

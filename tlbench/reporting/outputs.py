@@ -14,9 +14,18 @@ from ..methods.registry import MEASURES
 from .experiments import EXPERIMENTS, Metric
 
 
+INTERVAL_BOUNDS = ("ci_low", "ci_high")  # anomaly/ped1->ped2/raw/eer/ci_low: the interval of .../eer
+
+
+def is_interval_bound(name: str) -> bool:
+    """A confidence bound of a metric: in the metrics files (dvc metrics show), not gated."""
+    return name.rsplit("/", 1)[-1] in INTERVAL_BOUNDS
+
+
 def measure_of(name: str) -> str:
-    """A metric's measure is the last part of its name: anomaly/ped1->ped2/raw/eer -> eer."""
-    last = name.rsplit("/", 1)[-1]
+    """A metric's measure is the last part of its name: anomaly/ped1->ped2/raw/eer -> eer (the part before
+    for an interval bound, .../eer/ci_low)."""
+    last = (name.rsplit("/", 2)[-2] if is_interval_bound(name) else name.rsplit("/", 1)[-1])
     if last not in MEASURES:
         raise TlbenchError(f"metric {name!r} does not end in a registered measure (tlbench/methods/registry.py)")
     return last
@@ -42,12 +51,14 @@ def write_metrics(params, experiment: str) -> Path:
 
 
 def read_metrics(params) -> dict[str, Metric]:
-    """Every experiment's metrics file that exists (a missing one is reported by the gate as missing metrics)."""
+    """Every experiment's metrics file that exists (a missing one is reported by the gate as missing metrics),
+    without the interval bounds: an interval moves with every change of its resampling, the gate gates values."""
     out = {}
     for name in EXPERIMENTS:
         path = params.resolve_path(paths.metrics(name))
         if path.is_file():
-            out |= {k: Metric(k, float(v), measure_of(k)) for k, v in read_json(path).items()}
+            out |= {k: Metric(k, float(v), measure_of(k)) for k, v in read_json(path).items()
+                    if not is_interval_bound(k)}
     return out
 
 

@@ -13,6 +13,7 @@ from ..methods.registry import MEASURES, PROTOCOLS, TASKS
 from ..models.specs import BACKBONES
 from .captions import BEYOND_MARK, data_text, math_label
 from .experiments import EXPERIMENTS
+from .outputs import INTERVAL_BOUNDS
 from .figures import pyplot, save_figure
 from .paper_values import TABLE6
 from .render import PM, Column, Section, Table, join
@@ -36,6 +37,7 @@ class Ph2Context:
     synthetic: bool = False
     published: object = ""  # caption piece naming (or citing) the published values
     beyond: tuple[str, ...] = ()  # sweeps beyond the seed (ph2.beyond), marked in the tables
+    alpha: float = 0.05  # a layer is bold unless the corrected resampled t-test says it is worse than the best
 
 
 def _mean_std(values: pd.Series) -> tuple[float, float, int]:
@@ -73,7 +75,24 @@ def _keys_by_backbone(ours: dict) -> dict[str, list[tuple[str, int]]]:
     return {bb: sorted({k for k in list(ours) + list(TABLE6) if k[0] == bb}, key=lambda k: -k[1]) for bb in backbones}
 
 
-def ph2_table_rows(df: pd.DataFrame, task: str, beyond=()) -> tuple[list, list[str]]:
+def not_worse_than_best(folds: pd.DataFrame, alpha: float) -> set[int]:
+    """The layers of one CNN, task and protocol that the corrected resampled t-test (Nadeau and Bengio 2003)
+    does not find worse than the best layer at level `alpha`, the best included: they share its folds, so
+    the test pairs them fold by fold, its variance inflated for the folds' overlapping training sets."""
+    from ..methods.uncertainty import corrected_resampled_t
+
+    scores = folds.pivot_table(index="fold", columns="layer", values="balanced_accuracy")
+    best = scores.mean().idxmax()
+    ratio = float((folds.n_test / folds.n_train).mean())
+    tied = {int(best)}
+    for layer in scores.columns:
+        t, p = corrected_resampled_t((scores[best] - scores[layer]).to_numpy(), ratio)
+        if not (t > 0 and p < alpha):
+            tied.add(int(layer))
+    return tied
+
+
+def ph2_table_rows(df: pd.DataFrame, task: str, beyond=(), alpha: float = 0.05) -> tuple[list, list[str]]:
     """Rows of one task's Table 6 comparison (a section per CNN): per protocol the mean ± sample std over
     the folds and the pooled BA (one decimal: one PH2 image of 200 moves a fold mean by 0.5), the published
     mean ± std, and Δ = ours (folds as published) - published."""
@@ -83,7 +102,9 @@ def ph2_table_rows(df: pd.DataFrame, task: str, beyond=()) -> tuple[list, list[s
     rows = []
     for bb, keys in _keys_by_backbone(ours).items():
         rows.append(Section(section_label(bb, beyond)))
-        best = {p: max((round(ours[k]["scores"][p][0], 1) for k in keys if k in ours), default=None) for p in protocols}
+        in_ours = [k for k in keys if k in ours]
+        bold = {p: not_worse_than_best(sub[(sub.backbone == bb) & (sub.protocol == p)], alpha) if in_ours else set()
+                for p in protocols}
         for key in keys:
             o, s = ours.get(key), TABLE6.get(key)
             cells = [str(key[1])]
@@ -91,7 +112,7 @@ def ph2_table_rows(df: pd.DataFrame, task: str, beyond=()) -> tuple[list, list[s
                 if o:
                     m, sd, _ = o["scores"][p]
                     pooled = o["pooled"][p]
-                    cells += [PM(f"{m:.1f}", f"{sd:.1f}", bold=round(m, 1) == best[p]), "" if pooled is None else f"{pooled:.1f}"]
+                    cells += [PM(f"{m:.1f}", f"{sd:.1f}", bold=key[1] in bold[p]), "" if pooled is None else f"{pooled:.1f}"]
                 else:
                     cells += [None, None]
             cells.append(PM(f"{s[2]:.1f}", f"{s[3]:.2f}") if s else None)
@@ -141,7 +162,7 @@ def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
                     [Column("Layer"), Column("Node", "l"), Column("Features"), Column("ours", group="Var. (%)"),
                      Column("publ.", group="Var. (%)")], feature_rows(df), wide=True)]
     for task in (t for t in TASKS if t in set(df.task)):
-        rows, protocols = ph2_table_rows(df, task, ctx.beyond)
+        rows, protocols = ph2_table_rows(df, task, ctx.beyond, ctx.alpha)
         columns = [Column("Layer")]
         for p in protocols:
             columns += [Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
@@ -150,7 +171,8 @@ def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
         caption = join(_protocol_caption(protocols, first), provenance, ctx.published,
                        "The publication does not state its task, nor whether its folds were stratified (its 0.5-point grid "
                        "also fits stratified folds scored by accuracy). Δ = ours (folds as published) − published. "
-                       "Best of each CNN in bold.")
+                       f"Bold: each CNN's best layer and every layer that the corrected resampled t-test (Nadeau and "
+                       f"Bengio 2003, paired folds) does not find worse than it at level {ctx.alpha:g}.")
         tables.append(Table(f"ph2_layers_{task}", f"PH2 layer sweep, {TASKS[task].label} (%)", caption, columns, rows,
                             wide=True))
     return tables
@@ -228,6 +250,8 @@ def metrics(params) -> dict[str, float]:
                     name = f"ph2/{bb}/{layer}/{task}/{protocol}"
                     out |= {f"{name}/{PROTOCOLS[protocol].kind}": v["mean"], f"{name}/std": v["std"],
                             f"{name}/pooled_balanced_accuracy": v["pooled_balanced_accuracy"]}
+                    if "ci" in v:
+                        out |= {f"{name}/{PROTOCOLS[protocol].kind}/{b}": x for b, x in zip(INTERVAL_BOUNDS, v["ci"])}
     out |= {f"ph2/{bb}/{layer}/{task}/{m}": v for bb, layers in summary.get("transferability", {}).items()
             for layer, tasks in layers.items() for task, values in tasks.items() for m, v in values.items()}
     return out
@@ -244,7 +268,8 @@ def _measures_of(transfer: dict) -> list[str]:
 def transferability_tables(summary: dict) -> tuple[list, list]:
     """Per backbone, task and layer: the CV means beside LogME and H-score; and per measure and protocol
     the rank correlation with the CV mean over the layers and whether both pick the same top layer."""
-    from ..methods.rank import rank_correlation, signed
+    from ..methods.rank import p_value, rank_correlation, signed
+    from ..methods.uncertainty import rank_correlation_p
 
     values, summary_rows = [], []
     for bb, transfer in summary.get("transferability", {}).items():
@@ -264,14 +289,25 @@ def transferability_tables(summary: dict) -> tuple[list, list]:
                 score = [transfer[layer][task][m] for layer in layers]
                 for p in protocols:
                     cv = [cells[layer][p]["mean"] for layer in layers]
-                    same_top = layers[int(np.argmax(score))] == layers[int(np.argmax(cv))]
                     tau, rho = rank_correlation(score, cv)
+                    p_tau = rank_correlation_p(score, cv)[0]
                     summary_rows.append([TASKS[task].short, MEASURES.label(m), p, str(len(layers)), signed(tau),
-                                         signed(rho), "yes" if same_top else "no", "" if leep is None else f"{leep:.3f}"])
+                                         signed(rho), p_value(p_tau), same_top_text(score, cv, layers),
+                                         "" if leep is None else f"{leep:.3f}"])
     return values, summary_rows
 
 
+def same_top_text(score: list[float], cv: list[float], layers: list[str]) -> str:
+    """Whether both pick the same best layer: "tie" when either side's best is tied (argmax would pick one)."""
+    if max(score) in sorted(score)[:-1] or max(cv) in sorted(cv)[:-1]:
+        return "tie"
+    return "yes" if layers[int(np.argmax(score))] == layers[int(np.argmax(cv))] else "no"
+
+
 def render_transferability(summary: dict, provenance: str = "") -> list[Table]:
+    from ..methods.rank import permutation_text
+    from ..methods.uncertainty import EXACT_UP_TO
+
     values, correlations = transferability_tables(summary)
     if not values:
         return []
@@ -282,14 +318,16 @@ def render_transferability(summary: dict, provenance: str = "") -> list[Table]:
         [Column(math_label(MEASURES.label(m)), group="Measures") for m in _measures_of(transfer)]
     return [
         Table("ph2_transferability", "PH2: layer-ranking measures beside the CV means",
-              join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2023), "
+              join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2022), "
                    "computed on the features and labels alone (higher is better), beside the linear SVM's CV means per "
                    "protocol (paper: folds as published; stratified: stratified CV).", provenance),
               columns, values, wide=True),
         Table("ph2_transferability_summary", "PH2: do the measures rank the layers as CV does?",
               join("Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, and whether "
                    "the measure's best layer is the CV's; LEEP (Nguyen et al. 2020) scores the backbone's ImageNet "
-                   "head, once per backbone and task.", provenance),
+                   "head, once per backbone and task.", permutation_text(len(next(iter(summary["transferability"].values()))) - 1,
+                                                                          EXACT_UP_TO),
+                   "Same top: “tie” where the best layer is tied on either side.", provenance),
               [Column("Task", "l"), Column("Measure", "l"), Column("CV", "l"), Column("n"), Column("τ"), Column("ρ"),
-               Column("Same top", "c"), Column("LEEP")], correlations, wide=True),
+               Column("p"), Column("Same top", "c"), Column("LEEP")], correlations, wide=True),
     ]

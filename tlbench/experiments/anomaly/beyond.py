@@ -14,7 +14,7 @@ import numpy as np
 from ... import paths
 from ...data.registry import SCENES
 from ...errors import TlbenchError
-from ...io import library_versions, load_features, load_meta
+from ...io import library_versions, load_features, load_meta, load_npy, read_json
 from ...methods.registry import ANOMALY_VARIANTS
 from ...params import Params
 from ..stage import main
@@ -42,10 +42,7 @@ def _appearance_source(params: Params, scene: str, split: str):
 
 
 def _motion_source(params: Params, scene: str, split: str):
-    path = params.resolve_path(paths.ANOMALY_MOTION / scene / split / "motion.npy")
-    if not path.is_file():
-        raise TlbenchError(f"{path} not found: run `dvc repro anomaly_motion@{scene}`")
-    return np.load(path, mmap_mode="r"), None
+    return load_npy(params.resolve_path(paths.ANOMALY_MOTION / scene / split / "motion.npy"), mmap=True), None
 
 
 def cell_chunks(params: Params, scene: str, split: str, name: str, frames: np.ndarray | None = None):
@@ -58,7 +55,7 @@ def cell_chunks(params: Params, scene: str, split: str, name: str, frames: np.nd
 
 
 def n_frames(params: Params, scene: str, split: str) -> int:
-    return len(np.load(params.resolve_path(paths.ANOMALY_FEATURES / scene / split / "labels.npy"), mmap_mode="r"))
+    return len(load_npy(params.resolve_path(paths.ANOMALY_FEATURES / scene / split / "labels.npy"), mmap=True))
 
 
 def load_cells(params: Params, scene: str, split: str, name: str, frames: np.ndarray | None = None) -> np.ndarray:
@@ -68,7 +65,7 @@ def load_cells(params: Params, scene: str, split: str, name: str, frames: np.nda
 def load_labels(params: Params, scene: str, split: str) -> dict:
     """Labels and clip ids of one split; every descriptor must cover the same frames."""
     folder = params.resolve_path(paths.ANOMALY_FEATURES / scene / split)
-    out = {"labels": np.load(folder / "labels.npy"), "groups": np.load(folder / "groups.npy")}
+    out = {"labels": load_npy(folder / "labels.npy"), "groups": load_npy(folder / "groups.npy")}
     for name in descriptors(params):
         stored = (_appearance_source if name == "appearance" else _motion_source)(params, scene, split)[0]
         if len(stored) != len(out["labels"]):
@@ -127,8 +124,6 @@ def detector(params: Params, name: str, grid: tuple[int, int] | None):
 
 def cell_grid(params: Params, scene: str, name: str, cells: int) -> tuple[int, int] | None:
     """(rows, cols) of a descriptor's cells, row-major: for neighbourhood > 0 (the cells around a cell)."""
-    from ...io import read_json
-
     if name == "motion":
         return tuple(read_json(params.resolve_path(paths.ANOMALY_MOTION / scene / "train" / "meta.json"))["grid"])
     layer = next(l for l in load_meta(params.resolve_path(paths.ANOMALY_FEATURES / scene / "train"))["layers"]
@@ -264,8 +259,6 @@ def settings(params: Params) -> dict:
         node = params.anomaly_nodes()[-1]
         out["patch_layer"] = next(l for l in meta["layers"] if l["node"] == node)
     if "motion" in descriptors(params):
-        from ...io import read_json
-
         out["motion"] = read_json(params.resolve_path(paths.ANOMALY_MOTION / a.scenes[0] / "train" / "meta.json"))["description"]
     return out
 

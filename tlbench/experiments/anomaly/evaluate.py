@@ -7,7 +7,7 @@ import numpy as np
 from ... import paths
 from ...data.registry import SCENES
 from ...errors import TlbenchError
-from ...io import library_versions, load_features, load_meta, read_json, write_json
+from ...io import library_versions, load_features, load_meta, load_npy, read_json, write_json
 from ...methods.registry import MEASURES
 from ...params import Params
 from ..stage import main
@@ -19,7 +19,7 @@ def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.n
     X = np.asarray(load_features(d, meta["layers"][0]["node"]), dtype=np.float64)
     if not np.isfinite(X).all():
         raise TlbenchError(f"{d}: features contain NaN or inf: re-run `dvc repro anomaly_extract@{scene}` in fp32")
-    return X, np.load(d / "labels.npy"), np.load(d / "groups.npy"), meta
+    return X, load_npy(d / "labels.npy"), load_npy(d / "groups.npy"), meta
 
 
 def measures(kind: str) -> list:
@@ -30,15 +30,19 @@ def measures(kind: str) -> list:
     return [m for m in MEASURES.values() if m.kind == kind and m.impl is not None]
 
 
-def domain_gaps(params: Params, space, Xs: np.ndarray, Xt_train: np.ndarray) -> dict:
-    """Each domain measure on (at most anomaly.gap_samples of) both domains' training frames in the space."""
+def domain_gaps(params: Params, space, data: dict) -> dict:
+    """Each domain measure on (at most anomaly.gap_samples of) both domains' training frames in the space,
+    with the frames' clip ids."""
     import zlib
 
     from ...methods.spaces import subsample
 
     rng, cap = np.random.default_rng([params.seed, zlib.crc32(b"domain gap")]), params.model.anomaly.gap_samples
-    Zs, Zt = space.transform(subsample(Xs, cap, rng)), space.transform(subsample(Xt_train, cap, rng))
-    return {m.name: float(f"{m.impl(Zs, Zt):.6g}") for m in measures("domain")}
+    keep_s = subsample(np.arange(len(data["Xs"])), cap, rng)
+    keep_t = subsample(np.arange(len(data["Xt_train"])), cap, rng)
+    Zs, Zt = space.transform(data["Xs"][keep_s]), space.transform(data["Xt_train"][keep_t])
+    groups = {"groups_s": data["groups_s"][keep_s], "groups_t": data["groups_t_train"][keep_t]}
+    return {m.name: float(f"{m.impl(Zs, Zt, **groups):.6g}") for m in measures("domain")}
 
 
 def fit_space(params: Params, space_name: str, Xs: np.ndarray, Xt_train: np.ndarray):
@@ -71,13 +75,26 @@ def evaluate_space(params: Params, space_name: str, data: dict, pair: str) -> tu
     detector = detector_for(params, space_name).fit(space.transform(data["Xs"]))
     scores = smooth_scores(detector.score(space.transform(data["Xt"])), data["groups"], params.model.anomaly.smoothing)
     values = {"gamma": detector.gamma_, "tca_solver": getattr(space.model_, "solver_", None)}
-    values |= domain_gaps(params, space, data["Xs"], data["Xt_train"])
-    for measure in measures("scores"):
-        try:
+    values |= domain_gaps(params, space, data)
+    try:
+        for measure in measures("scores"):
             values[measure.name] = round(float(measure.impl(data["yt"], scores)), 6)
-        except TlbenchError as exc:
-            raise TlbenchError(f"{pair}, {space_name}: {exc}") from None
+        values |= eer_interval(params, pair, space_name, data["yt"], scores, data["groups"])
+    except TlbenchError as exc:
+        raise TlbenchError(f"{pair}, {space_name}: {exc}") from None
     return values, scores
+
+
+def eer_interval(params: Params, pair: str, space: str, labels, scores, groups) -> dict:
+    """The EER's percentile bootstrap interval over the target's test clips (`uncertainty`), and the number
+    of units resampled (clips, or contiguous blocks of a scene with fewer clips than `min_units`)."""
+    from ...methods.uncertainty import bootstrap_eer, resampling_units, seed_for
+
+    u = params.model.uncertainty
+    low, high = bootstrap_eer(labels, scores, groups, u.resamples, u.level, seed_for(params.seed, "eer", pair, space),
+                              u.min_units)
+    return {"eer_ci": [round(low, 6), round(high, 6)],
+            "eer_ci_units": int(resampling_units(groups, u.min_units).max()) + 1}
 
 
 def row(params: Params, source: str, target: str, space: str, values: dict, scores: np.ndarray, data: dict) -> dict:
@@ -89,17 +106,19 @@ def row(params: Params, source: str, target: str, space: str, values: dict, scor
         "layer": meta["layers"][0]["index"], "node": meta["layers"][0]["node"], "weights_id": meta["weights_id"],
         "precision": meta["precision"], "detector": a.detector.model_dump(), "pca_components": a.pca["n_components"],
         "tca": a.tca.model_dump(), "smoothing": a.smoothing, "seed": params.seed,
+        "uncertainty": params.model.uncertainty.model_dump(exclude={"alpha"}),
     }
 
 
 def load_pair(params: Params, source: str, target: str) -> dict:
-    Xs, _, _, meta = load_split(params, source, "train")
-    Xt_train, _, _, meta_t = load_split(params, target, "train")
+    Xs, _, groups_s, meta = load_split(params, source, "train")
+    Xt_train, _, groups_t_train, meta_t = load_split(params, target, "train")
     Xt, yt, groups, _ = load_split(params, target, "test")
     if Xs.shape[1] != Xt.shape[1]:
         raise TlbenchError(f"{source} has {Xs.shape[1]} features per frame, {target} has {Xt.shape[1]}: "
                            f"extract both scenes with the same backbone and layer (`dvc repro`)")
-    return {"Xs": Xs, "Xt_train": Xt_train, "Xt": Xt, "yt": yt, "groups": groups, "meta": meta, "meta_t": meta_t}
+    return {"Xs": Xs, "Xt_train": Xt_train, "Xt": Xt, "yt": yt, "groups": groups, "meta": meta, "meta_t": meta_t,
+            "groups_s": groups_s, "groups_t_train": groups_t_train}
 
 
 def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]:

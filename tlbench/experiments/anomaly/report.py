@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ... import paths
 from ...errors import TlbenchError
-from ...io import atomic_write_text, read_json
+from ...io import atomic_write_text, load_npy, read_json
 from ...methods.registry import MEASURES
 from ...params import Params
 from ..stage import main
@@ -39,8 +39,6 @@ def load_beyond(params: Params) -> tuple[list[dict], dict | None]:
 
 
 def write_plots_data(params: Params, spaces: list[str]) -> None:
-    import numpy as np
-
     from ...io import write_csv
     from ...reporting.anomaly import roc_plot_rows
 
@@ -49,7 +47,7 @@ def write_plots_data(params: Params, spaces: list[str]) -> None:
     for s in scenes:
         for t in scenes:
             pair = paths.anomaly_pair(s, t)
-            write_csv(folder / f"{pair}.csv", ["fpr", *spaces], roc_plot_rows(np.load(scores / f"{pair}.npz"), spaces))
+            write_csv(folder / f"{pair}.csv", ["fpr", *spaces], roc_plot_rows(load_npy(scores / f"{pair}.npz"), spaces))
 
 
 def write_figures(params: Params, rows: list[dict], spaces: list[str], beyond: list[dict]) -> None:

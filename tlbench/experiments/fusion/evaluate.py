@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import paths
-from ...io import library_versions, load_features, load_meta, write_json, write_jsonl
+from ...io import library_versions, load_features, load_meta, load_npy, write_json, write_jsonl
 from ...params import Params
 from ..stage import main
 
@@ -60,7 +60,7 @@ def load_descriptors(params: Params) -> tuple[dict, np.ndarray, dict]:
     d = params.resolve_path(paths.FUSION_FEATURES / "supermarket")
     meta = load_meta(d)
     desc = {col: np.asarray(load_features(d, node), dtype=np.float64) for col, node in meta["columns"].items()}
-    return desc, np.load(d / "labels.npy"), meta
+    return desc, load_npy(d / "labels.npy"), meta
 
 
 def seed_rows(params: Params, seed: int) -> list[dict]:

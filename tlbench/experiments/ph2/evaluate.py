@@ -43,17 +43,22 @@ def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray
     return rows
 
 
-def summarise(rows: list[dict]) -> dict:
-    """{backbone: {layer: {task: {protocol: {mean, std, pooled_balanced_accuracy}}}}} in %: the mean and
-    sample std (n - 1) over the folds of the folds' balanced accuracies (for the paper protocol, accuracy)."""
+def summarise(rows: list[dict], uncertainty, seed: int) -> dict:
+    """{backbone: {layer: {task: {protocol: {mean, std, ci, pooled_balanced_accuracy}}}}} in %: the mean and
+    sample std (n - 1) over the folds of the folds' balanced accuracies (for the paper protocol, accuracy), and
+    the mean's percentile bootstrap interval over the folds (`uncertainty`)."""
+    from ...methods.uncertainty import bootstrap_mean, seed_for
+
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["backbone"], str(r["layer"]), r["task"], r["protocol"]), []).append(r)
     summary: dict = {}
     for (bb, layer, task, protocol), folds in groups.items():
         ba = np.array([f["balanced_accuracy"] for f in folds]) * 100
+        low, high = bootstrap_mean(ba, uncertainty.resamples, uncertainty.level, seed_for(seed, bb, layer, task, protocol))
         summary.setdefault(bb, {}).setdefault(layer, {}).setdefault(task, {})[protocol] = {
             "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=1)), 4), "n": int(len(ba)),
+            "ci": [round(low, 4), round(high, 4)],
             "pooled_balanced_accuracy": round(100 * folds[0]["pooled_balanced_accuracy"], 4)}
     return summary
 
@@ -114,7 +119,8 @@ def run(params: Params, progress: bool = True) -> None:
         transfer[name]["source_model"] = source_model_measures(params, logits, clinical)
     write_jsonl(params.resolve_path(paths.PH2_FOLDS), rows)
     write_json(params.resolve_path(paths.PH2_SUMMARY), {
-        "ph2_layers": summarise(rows), "transferability": transfer,
+        "ph2_layers": summarise(rows, params.model.uncertainty, params.seed), "transferability": transfer,
+        "uncertainty": params.model.uncertainty.model_dump(),
         "provenance": {"profile": params.profile, "seed": params.seed, "versions": library_versions(),
                        "preprocessing": {name: load_meta(features / name)["preprocessing_text"] for name in backbones},
                        "tasks": {t: TASKS[t].label for t in params.model.ph2.tasks}},

@@ -24,7 +24,8 @@ def run(params: Params, progress: bool = True) -> None:
     context = ph2.Ph2Context(profile=params.profile, seed=params.seed, synthetic=synthetic,
                              preprocessing=summary["provenance"]["preprocessing"],
                              published=published(TABLE6_SOURCE, params.model.report.cite.get("ph2")),
-                             beyond=tuple(key for key, _, _, beyond in params.ph2_models() if beyond))
+                             beyond=tuple(key for key, _, _, beyond in params.ph2_models() if beyond),
+                             alpha=params.model.uncertainty.alpha)
     provenance = f"{data_text(synthetic, 'PH2')}. Profile {params.profile}, random seed {params.seed}."
     tables = ph2.render_ph2_tables(rows, context) + ph2.render_transferability(summary, provenance)
     for path in write_tables(params.resolve_path(paths.tables("ph2")), tables):

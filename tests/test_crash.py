@@ -1,0 +1,53 @@
+"""kill -9 in the middle of a stage, run by `dvc repro` as users run it: the rerun completes, sweeps
+the killed writer's temporary folder, and leaves `dvc status` clean (a leftover inside
+data/features/anomaly once kept anomaly_gamma, anomaly_evaluate and anomaly_beyond "modified")."""
+import time
+
+import psutil
+
+from tests.dvc_project import dvc, environment, make_project, repro, status
+
+SCENE_ITEM = {"ped2": "UCSD_Anomaly_Dataset.v1p2"}
+
+
+def _one_scene(raw: dict) -> None:
+    raw["anomaly"]["scenes"] = ["ped2"]
+    raw["anomaly"]["pca"] = {"n_components": 4}
+    raw["anomaly"]["tca"]["n_components"] = 4
+
+
+def _leftovers(root):
+    return sorted(p.name for p in (root / "data/features/anomaly").glob(".tlbench-tmp-*"))
+
+
+def _kill_stage_when_it_writes(root, module: str) -> int:
+    """Start `dvc repro`; once the stage has a temporary output folder, SIGKILL the stage's process."""
+    import subprocess
+
+    proc = subprocess.Popen([dvc(), "repro"], cwd=root, env=environment(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while not (root / "data/features/anomaly").is_dir() or not _leftovers(root):
+        assert proc.poll() is None and time.monotonic() < deadline, "the stage ended before it was killed"
+        time.sleep(0.05)
+    stages = [p for p in psutil.Process(proc.pid).children(recursive=True) if module in " ".join(p.cmdline())]
+    assert stages, "the stage's process was not found"
+    for p in stages:
+        p.kill()
+    proc.communicate(timeout=120)
+    return proc.returncode
+
+
+def test_kill_9_mid_extraction_then_rerun_leaves_dvc_status_clean(tmp_path):
+    from tlbench.data.demo.video import write_ucsd
+
+    root = make_project(tmp_path / "project", {"anomaly_extract": {"foreach": SCENE_ITEM}, "anomaly_gamma": None},
+                        _one_scene)
+    write_ucsd(root / "data/demo/UCSD_Anomaly_Dataset.v1p2", seed=0, train_clips=2, test_clips=2, frames_per_clip=24)
+    assert _kill_stage_when_it_writes(root, "tlbench.experiments.anomaly.extract") != 0
+    assert _leftovers(root), "the kill left no temporary folder: the test did not kill mid-write"
+    assert not (root / "data/features/anomaly/ped2").exists()  # nothing half-written in place
+    repro(root)
+    assert _leftovers(root) == []
+    assert (root / "data/features/anomaly/ped2/test/meta.json").is_file()
+    assert "Data and pipelines are up to date" in status(root)
