@@ -329,3 +329,15 @@ def test_position_aware_neighbourhoods_know_each_descriptors_grid(demo_run, tmp_
     assert load_pair(loaded, "ped2", "ped2")["grid"] == {"appearance": (14, 14), "motion": (10, 15)}
     record, _ = evaluate_pair(loaded, "ped2", "ped2")
     assert len(record["rows"]) == 3 and all(0 <= r["eer"] <= 100 for r in record["rows"])
+
+
+def test_every_demo_table_says_it_is_synthetic_and_the_eer_table_has_intervals(demo_run):
+    """A demo table without "synthetic demo data" reads as a real result (anomaly_transferability lacked it);
+    the seed check is about the published tables, not our numbers."""
+    tmp, _ = demo_run
+    tables = sorted((tmp / "reports/tables").glob("*/*.md"))
+    lacking = [t.name for t in tables if "Synthetic demo data" not in t.read_text() and t.stem != "anomaly_seed_check"]
+    assert len(tables) > 20 and lacking == []
+    rows = [r for f in sorted((tmp / "reports/records/anomaly").glob("*.json")) for r in read_json(f)["rows"]]
+    assert all(r["eer_ci"][0] <= r["eer"] <= r["eer_ci"][1] for r in rows)  # a percentile interval holds its EER
+    assert "[" in (tmp / "reports/tables/anomaly/anomaly_eer_ci.md").read_text()

@@ -312,7 +312,8 @@ def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) ->
     return out
 
 
-def correlation_table(correlations: list[dict]) -> Table:
+def correlation_table(correlations: list[dict], data: str = "") -> Table:
+    """`data`: what the numbers were measured on (the demo's says "synthetic demo data")."""
     from ..methods.rank import p_value, permutation_text, signed as fmt
 
     from ..methods.uncertainty import EXACT_UP_TO
@@ -323,7 +324,8 @@ def correlation_table(correlations: list[dict]) -> Table:
     g_part = math_label(MEASURES["g_part"].label)
     caption = join("Kendall's τ and Spearman's ρ over the n cross-domain pairs between each gap (computed on source and "
                    "target training frames, no labels) and the cross-domain EER, and between it and", g_part,
-                   "; positive: a larger gap goes with a worse transfer.", permutation_text(correlations[0]["n"], EXACT_UP_TO))
+                   "; positive: a larger gap goes with a worse transfer.", permutation_text(correlations[0]["n"], EXACT_UP_TO),
+                   data)
     columns = [Column("Measure", "l"), Column("Space", "l"), Column("n"), Column("τ", group="EER"), Column("ρ", group="EER"),
                Column("p", group="EER"), Column("τ", group=g_part), Column("ρ", group=g_part), Column("p", group=g_part)]
     return Table("anomaly_transferability", "Do domain gaps predict transfer?", caption, columns, rows, wide=True)

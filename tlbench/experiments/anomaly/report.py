@@ -84,7 +84,7 @@ def run(params: Params, progress: bool = True) -> None:
                "published": published(ANOMALY_SOURCE, params.model.report.cite.get("anomaly")), "beyond": beyond_settings}
     tables, extra = anomaly.render(rows, scenes, spaces, context, beyond)
     if any(MEASURES[m].kind == "domain" for m in rows[0] if m in MEASURES):
-        tables.append(anomaly.correlation_table(anomaly.rank_correlations(rows, scenes, spaces)))
+        tables.append(anomaly.correlation_table(anomaly.rank_correlations(rows, scenes, spaces), context["data"] + "."))
     folder = params.resolve_path(paths.tables("anomaly"))
     for path in write_tables(folder, tables) + [atomic_write_text(folder / name, text) for name, text in extra.items()]:
         print(f"wrote {path}")
