@@ -117,62 +117,61 @@ def write_json(path: str | Path, obj) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
-def _unreadable(path: Path, what: str, exc: Exception, fix: str | None):
+def _unreadable(path: Path, what: str, exc: Exception):
     from .errors import TlbenchError
     from .paths import rerun_hint
 
     return TlbenchError(f"{path} is {what} ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}): "
-                        f"{fix or rerun_hint(path)}")
+                        f"{rerun_hint(path)}")
 
 
-def _missing(path: Path, fix: str | None):
+def _missing(path: Path):
     from .errors import TlbenchError
     from .paths import rerun_hint
 
-    return TlbenchError(f"{path} not found: {fix or rerun_hint(path).replace('re-run', 'run', 1)}")
+    return TlbenchError(f"{path} not found: {rerun_hint(path).replace('re-run', 'run', 1)}")
 
 
-def read_json(path: str | Path, fix: str | None = None):
-    """A JSON file; a missing or corrupt one is an error naming it and the stage that rewrites it."""
+def _read_text_as(path: str | Path, parse, what: str):
+    """parse(text) of a stage's output; a missing or corrupt one is an error naming it and the stage that
+    rewrites it."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise _missing(path, fix) from None
+        raise _missing(path) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _unreadable(path, "not valid JSON", exc, fix) from None
+        raise _unreadable(path, what, exc) from None
+
+
+def read_json(path: str | Path):
+    return _read_text_as(path, json.loads, "not valid JSON")
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> Path:
     return atomic_write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
-def read_jsonl(path: str | Path, fix: str | None = None) -> list[dict]:
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
-    except FileNotFoundError:
-        raise _missing(path, fix) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _unreadable(path, "not valid JSON lines", exc, fix) from None
+def read_jsonl(path: str | Path) -> list[dict]:
+    return _read_text_as(path, lambda text: [json.loads(line) for line in text.split("\n") if line.strip()],
+                         "not valid JSON lines")
 
 
-def load_npy(path: str | Path, mmap: bool = False, fix: str | None = None):
+def load_npy(path: str | Path, mmap: bool = False):
     """An array written by a stage (`.npy`, or `.npz` as a mapping); a missing, truncated or corrupt one is an
     error naming it and the stage that rewrites it."""
     import numpy as np
 
     path = Path(path)
     if not path.is_file():
-        raise _missing(path, fix)
+        raise _missing(path)
     try:
         data = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
         if isinstance(data, np.lib.npyio.NpzFile):
             data = {k: data[k] for k in data.files}  # read now, so that a bad member fails here
         return data
     except (ValueError, OSError, EOFError, KeyError) as exc:
-        raise _unreadable(path, "truncated or corrupt", exc, fix) from None
+        raise _unreadable(path, "truncated or corrupt", exc) from None
 
 
 def write_csv(path: str | Path, header: list[str], rows: Iterable[Iterable]) -> Path:
