@@ -61,6 +61,7 @@ def test_a_source_only_space_is_fitted_once_per_source_and_tca_per_pair(monkeypa
             return np.zeros(len(X))
 
     monkeypatch.setattr(beyond, "detector", lambda params, name, grid: Detector())
+    monkeypatch.setattr(beyond, "frame_scores", lambda params, name, knn, cells: (knn.score(cells), None))
 
     class FakeParams:
         seed = 0

@@ -25,7 +25,7 @@ def compile_tables(folder, options: str) -> tuple[str, str]:
     (folder / "doc.tex").write_text(DOC % options)
     for _ in range(2):  # the second run fills the list of tables
         run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=folder,
-                             capture_output=True, text=True, timeout=180)
+                             capture_output=True, text=True, errors="replace", timeout=180)
     log = (folder / "doc.log").read_text(errors="replace")
     assert run.returncode == 0, log[-3000:]
     text = subprocess.run(["pdftotext", "doc.pdf", "-"], cwd=folder, capture_output=True, text=True, check=True).stdout

@@ -101,3 +101,47 @@ def test_real_ped2_frames_give_walking_speeds():
     assert motion.shape == (5, 150, 9)
     peaks = motion[:, :, -1].max(axis=1)
     assert ((peaks > 0.5) & (peaks < 10)).all()
+
+
+def test_magnitude_statistics_are_those_of_each_cell_s_pixels():
+    """Reference: loop over the cells of a random flow and take each statistic of its magnitudes."""
+    rng = np.random.default_rng(3)
+    flow = rng.normal(size=(48, 72, 2)).astype(np.float32)
+    stats = ("mean", "std", "max", "p90")
+    out = flow_histograms(flow, cell=24, bins=8, magnitude=stats)
+    assert out.shape == (6, 12)
+    magnitude = np.hypot(flow[..., 0], flow[..., 1])
+    for cell in range(6):
+        r, c = divmod(cell, 3)
+        pixels = magnitude[24 * r:24 * r + 24, 24 * c:24 * c + 24].ravel()
+        want = [pixels.mean(), pixels.std(), pixels.max(), np.percentile(pixels, 90)]
+        np.testing.assert_allclose(out[cell, 8:], want, rtol=1e-4)
+    np.testing.assert_array_equal(flow_histograms(flow, 24, 8)[:, -1], out[:, 10])  # the default: max alone
+    with pytest.raises(TlbenchError, match="anomaly.motion.magnitude"):
+        flow_histograms(flow, 24, 8, ("median",))
+
+
+def test_accumulated_motion_is_the_mean_over_the_frames_before_within_the_clip():
+    from tlbench.methods.motion import accumulate
+
+    rng = np.random.default_rng(4)
+    per_frame = rng.random((7, 5, 3)).astype(np.float32)
+    out = accumulate(per_frame, 3)
+    for t in range(7):
+        np.testing.assert_allclose(out[t], per_frame[max(0, t - 2):t + 1].mean(axis=0), rtol=1e-6)
+    assert accumulate(per_frame, 1) is per_frame
+
+
+def test_real_ped2_frames_with_the_stronger_motion_options():
+    """Smoke test only (five real frames): full-resolution flow, four magnitude statistics per cell and
+    three-frame accumulation give finite descriptors with walking speeds."""
+    from tests.conftest import samples_or_skip
+    from tlbench.data.ucsd import read_gray
+
+    folder = samples_or_skip("UCSD_Anomaly_Dataset.v1p2", "UCSDped2", "Test", "Test001")
+    frames = [read_gray(p) for p in sorted(folder.glob("*.tif"))]
+    motion = clip_motion(frames, scale=1.0, magnitude=("mean", "std", "max", "p90"), frames_accumulated=3)
+    assert motion.shape == (5, 150, 12) and np.isfinite(motion).all()
+    peaks = motion[:, :, 10].max(axis=1)  # the "max" column
+    assert ((peaks > 0.5) & (peaks < 10)).all()
+    assert (motion[:, :, 8] <= motion[:, :, 10] + 1e-6).all()  # a cell's mean magnitude never exceeds its max

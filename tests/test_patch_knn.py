@@ -76,6 +76,28 @@ def test_bank_tiles_merge_to_the_brute_force_kth_neighbour(k, monkeypatch):
     monkeypatch.setattr(patch_knn, "BANK_TILE", 3)  # tiles of 3 patches: every merge path, k larger than a tile
     rng = np.random.default_rng(5)
     bank, queries = rng.normal(size=(50, 6)).astype(np.float32), rng.normal(size=(9, 6)).astype(np.float32)
-    got = PatchKNN(k=k, block=4)._kth(queries, bank)
+    got = PatchKNN(k=k, block=4)._kth(queries, bank, (k,))[:, 0]
     want = np.sort(np.linalg.norm(queries[:, None] - bank[None], axis=2), axis=1)[:, k - 1]
     np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+@pytest.mark.parametrize("position", ["free", "aware"])
+def test_one_search_gives_every_k_of_a_grid_as_separate_searches_do(position):
+    rng = np.random.default_rng(6)
+    train, test = rng.normal(size=(30, 4, 3)), rng.normal(size=(7, 4, 3))
+    ks = (1, 3, 5)
+    model = PatchKNN(position=position, bank="random", bank_size=60, random_state=0).fit(train)
+    together = model.cell_distances(test, ks)
+    assert together.shape == (7, 4, 3)
+    for i, k in enumerate(ks):
+        alone = PatchKNN(position=position, k=k, bank="random", bank_size=60, random_state=0).fit(train)
+        np.testing.assert_array_equal(together[..., i], alone.cell_scores(test))
+
+
+def test_top_cells_one_is_the_worst_cell_and_more_is_the_mean_of_the_worst():
+    from tlbench.methods.patch_knn import aggregate_cells
+
+    cells = np.array([[1.0, 5.0, 3.0, 2.0]])
+    assert aggregate_cells(cells, 1)[0] == 5.0
+    assert aggregate_cells(cells, 2)[0] == 4.0
+    assert aggregate_cells(cells, 10)[0] == pytest.approx(11 / 4)

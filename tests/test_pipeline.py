@@ -246,7 +246,8 @@ def test_recipes_stage_writes_every_recipe(demo_run):
 @pytest.mark.parametrize("stage, records", [
     ("ph2-evaluate", ("reports/records/ph2_folds.jsonl", "reports/records/ph2_summary.json")),
     ("fusion-evaluate", ("reports/records/fusion.jsonl", "reports/records/fusion_summary.json")),
-    ("anomaly-beyond", tuple(f"reports/records/anomaly_beyond/{s}__{t}.json" for s in SCENES for t in SCENES))])
+    ("anomaly-beyond", tuple(f"reports/records/anomaly_beyond/{s}__{t}.json" for s in SCENES for t in SCENES)
+     + ("reports/records/anomaly_beyond_selection.json",))])
 def test_stage_jobs_on_ray_give_byte_identical_records(demo_run, stage, records):
     """The PH2 layers, the fusion splits and the pairs beyond the seed as Ray tasks (the seed's anomaly pairs:
     tests/test_scale.py)."""
@@ -297,6 +298,29 @@ def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
     assert (tmp / "reports/figures/anomaly/anomaly_motion_eer_heatmap.png").is_file()
 
 
+def test_the_declared_selection_scores_every_pair_beside_the_configured_settings(demo_run):
+    """Leave one scene out (anomaly.beyond.selection): one setting per variant, space and target, used for
+    every source -> target pair; the table puts it beside the configured (smoothed) in-domain EER."""
+    tmp, _ = demo_run
+    selection = read_json(tmp / "reports/records/anomaly_beyond_selection.json")
+    rows = selection["rows"]
+    assert selection["protocol"] == "leave_one_scene_out" and len(rows) == 16 * 3 * 3
+    for key in {(r["variant"], r["space"], r["target"]) for r in rows}:
+        into = [r for r in rows if (r["variant"], r["space"], r["target"]) == key]
+        assert len(into) == 4 and len({r["setting_text"] for r in into}) == 1 and len({r["criterion"] for r in into}) == 1
+    assert all(0 <= r["eer"] <= 100 for r in rows)
+    fused = next(r for r in rows if r["variant"] == "appearance_motion")
+    assert fused["setting"]["motion_share"] in (0.25, 0.5, 0.75) and set(fused["cells"]) == {"appearance", "motion"}
+    beyond = read_json(tmp / "reports/records/anomaly_beyond/ped2__ped2.json")["rows"]
+    configured = next(r for r in beyond if (r["variant"], r["space"]) == ("motion", "raw"))["smoothed"]["eer"]
+    picked = next(r for r in rows if (r["variant"], r["space"], r["source"], r["target"]) == ("motion", "raw", "ped2", "ped2"))
+    md = (tmp / "reports/tables/anomaly/anomaly_beyond_selection.md").read_text()
+    assert f"| UCSD Ped2 | {configured:.2f} | {picked['eer']:.2f} |" in md and "never the target's test labels" in md
+    assert picked["setting_text"] in (tmp / "reports/tables/anomaly/anomaly_beyond_selected_settings.md").read_text()
+    metrics = read_json(tmp / "reports/metrics/anomaly.json")
+    assert metrics["anomaly/beyond_selected/motion/ped2->ped2/raw/eer"] == picked["eer"]
+
+
 def test_ph2_sweeps_beyond_the_seed_get_their_own_marked_sections(demo_run):
     tmp, _ = demo_run
     rows = read_jsonl(tmp / "reports/records/ph2_folds.jsonl")
@@ -327,8 +351,9 @@ def test_position_aware_neighbourhoods_know_each_descriptors_grid(demo_run, tmp_
     p.write_text(yaml.safe_dump(raw))
     loaded = Params.load(p)
     assert load_pair(loaded, "ped2", "ped2")["grid"] == {"appearance": (14, 14), "motion": (10, 15)}
-    record, _ = evaluate_pair(loaded, "ped2", "ped2")
+    record, _, grid = evaluate_pair(loaded, "ped2", "ped2")
     assert len(record["rows"]) == 3 and all(0 <= r["eer"] <= 100 for r in record["rows"])
+    assert grid["raw"]["motion"]["test"].shape[1] == 3 * 4  # the selection grid's k x top cells
 
 
 def test_every_demo_table_says_it_is_synthetic_and_the_eer_table_has_intervals(demo_run):

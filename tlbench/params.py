@@ -198,6 +198,12 @@ class DetectorParams(Strict):
     gamma: Union[Literal["shared", "scale", "auto"], PositiveFloat]
 
 
+def _distinct(values):
+    if not values or len(set(values)) != len(values):
+        raise ValueError(f"{values!r}: give a non-empty list without repeats")
+    return values
+
+
 class Farneback(Strict):
     pyr_scale: Annotated[float, Field(gt=0, lt=1)] = 0.5
     levels: Positive = 3
@@ -213,6 +219,8 @@ class Motion(Strict):
     cell: Positive = 24
     bins: Positive = 8
     scale: Annotated[float, Field(gt=0, le=1)] = 0.5
+    magnitude: Annotated[list[Literal["mean", "std", "max", "p90"]], AfterValidator(_distinct)] = ["max"]
+    accumulate: Positive = 1  # frames each descriptor is averaged over (1: one frame's flow)
     farneback: Farneback = Farneback()
 
     @model_validator(mode="after")
@@ -243,6 +251,18 @@ class Smoothing(Strict):
     window: Window = 9
 
 
+class SelectionGrid(Strict):
+    """The post-processing grid that anomaly.beyond's declared selection protocol searches (no refit: the
+    per-cell distances of one search serve every setting)."""
+    protocol: Literal["leave_one_scene_out", "none"] = "leave_one_scene_out"
+    k: Annotated[list[Positive], AfterValidator(_distinct)] = [1, 3, 5]
+    top_cells: Annotated[list[Positive], AfterValidator(_distinct)] = [1, 3, 5, 10]  # 1: the worst cell (max)
+    smoothing_kind: Annotated[list[Literal["mean", "gaussian", "median"]], AfterValidator(_distinct)] = \
+        ["mean", "gaussian", "median"]
+    window: Annotated[list[Window], AfterValidator(_distinct)] = [1, 5, 9, 15, 25]
+    motion_share: Annotated[list[Annotated[float, Field(ge=0, le=1)]], AfterValidator(_distinct)] = [0.25, 0.5, 0.75]
+
+
 class Beyond(Strict):
     """Options beyond the seed (stage anomaly_beyond), reported beside the seed's rows."""
     variants: list[Annotated[str, _member_of(ANOMALY_VARIANTS)]] = []
@@ -252,6 +272,7 @@ class Beyond(Strict):
     held_out: Annotated[float, Field(gt=0, lt=1)] = 0.1
     weights: dict[Literal["patch_knn", "motion"], Annotated[float, Field(ge=0)]] = {"patch_knn": 1.0, "motion": 1.0}
     smoothing: Smoothing = Smoothing()
+    selection: SelectionGrid = SelectionGrid()
 
 
 class Anomaly(Strict):

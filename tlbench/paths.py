@@ -37,6 +37,7 @@ ANOMALY_GAMMA = DATA / "anomaly_gamma.json"  # the detector's shared RBF width p
 ANOMALY_MOTION = FEATURES / "anomaly_motion"  # <scene>/{train,test}/: motion.npy, labels, groups, meta.json
 ANOMALY_BEYOND_SCORES = DATA / "anomaly_beyond_scores"  # <source>__<target>.npz, per variant and space
 ANOMALY_BEYOND_RECORDS = RECORDS / "anomaly_beyond"  # <source>__<target>.json
+ANOMALY_BEYOND_SELECTION = RECORDS / "anomaly_beyond_selection.json"  # the declared selection protocol's rows
 
 FINETUNE_MODEL = DATA / "models" / "finetune.pt"
 FINETUNE_WORK = DATA / "work" / "finetune.partial.pt"  # resumable state of an interrupted run
@@ -80,6 +81,7 @@ WRITERS = ((ANOMALY_FEATURES, "anomaly_extract@{item}"), (ANOMALY_MOTION, "anoma
            (PH2_FEATURES, "ph2_extract"), (PH2_FOLDS, "ph2_evaluate"), (PH2_SUMMARY, "ph2_evaluate"),
            (ANOMALY_GAMMA, "anomaly_gamma"), (ANOMALY_SCORES, "anomaly_evaluate"), (ANOMALY_RECORDS, "anomaly_evaluate"),
            (ANOMALY_BEYOND_SCORES, "anomaly_beyond"), (ANOMALY_BEYOND_RECORDS, "anomaly_beyond"),
+           (ANOMALY_BEYOND_SELECTION, "anomaly_beyond"),
            (FINETUNE_MODEL, "fusion_finetune"), (FUSION_FEATURES, "fusion_extract"), (FUSION_RESULTS, "fusion_evaluate"),
            (FUSION_SUMMARY, "fusion_evaluate"), (RECIPES_RESULTS, "recipes_evaluate"))
 

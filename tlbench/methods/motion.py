@@ -1,6 +1,6 @@
 """Motion descriptor of a frame: dense optical flow from the previous frame (OpenCV's Farneback), and per
 cell of `cell` x `cell` pixels a histogram of flow orientations weighted by magnitude plus the cell's
-largest magnitude. What a walker and a cyclist share in appearance they do not share here.
+largest magnitude (or more magnitude statistics, and an average over a few frames: options). What a walker and a cyclist share in appearance they do not share here.
 
 Every per-pixel step is vectorised (one `bincount` for all cells' histograms, one reshape-max for the
 maxima); a Python loop over cells ran at 34 frames/s on 360 x 240 frames."""
@@ -39,20 +39,48 @@ def cell_grid(shape: tuple[int, int], cell: int) -> tuple[int, int]:
     return rows, cols
 
 
-def flow_histograms(flow: np.ndarray, cell: int, bins: int) -> np.ndarray:
-    """(cells, bins + 1) float32: per cell (row-major), the orientation histogram weighted by magnitude,
-    divided by the cell's pixel count (mean flow per bin, pixels/frame), then the largest magnitude.
-    Pixels beyond the last whole cell are left out."""
+MAGNITUDE_STATS = ("mean", "std", "max", "p90")  # per cell, after the orientation histogram
+
+
+def flow_histograms(flow: np.ndarray, cell: int, bins: int, magnitude: tuple[str, ...] = ("max",)) -> np.ndarray:
+    """(cells, bins + len(magnitude)) float32: per cell (row-major), the orientation histogram weighted by
+    magnitude, divided by the cell's pixel count (mean flow per bin, pixels/frame), then the cell's magnitude
+    statistics (default: the largest). Pixels beyond the last whole cell are left out."""
     import cv2
 
+    unknown = set(magnitude) - set(MAGNITUDE_STATS)
+    if unknown or not magnitude:
+        raise TlbenchError(f"magnitude statistics {sorted(unknown) or '[]'}: use some of {', '.join(MAGNITUDE_STATS)} "
+                           f"(anomaly.motion.magnitude)")
     rows, cols = cell_grid(flow.shape[:2], cell)
     flow = flow[:rows * cell, :cols * cell]
-    magnitude, angle = cv2.cartToPolar(flow[..., 0], flow[..., 1])  # angle in radians, [0, 2 pi)
+    magnitude_map, angle = cv2.cartToPolar(flow[..., 0], flow[..., 1])  # angle in radians, [0, 2 pi)
     bin_of = np.minimum((angle * (bins / (2 * np.pi))).astype(np.int64), bins - 1)
     cell_of = (np.arange(rows * cell)[:, None] // cell) * cols + np.arange(cols * cell)[None, :] // cell
-    hist = np.bincount((cell_of * bins + bin_of).ravel(), weights=magnitude.ravel(), minlength=rows * cols * bins)
-    peak = magnitude.reshape(rows, cell, cols, cell).max(axis=(1, 3)).reshape(-1, 1)
-    return np.hstack([hist.reshape(rows * cols, bins) / (cell * cell), peak]).astype(np.float32)
+    hist = np.bincount((cell_of * bins + bin_of).ravel(), weights=magnitude_map.ravel(), minlength=rows * cols * bins)
+    per_cell = magnitude_map.reshape(rows, cell, cols, cell).transpose(0, 2, 1, 3).reshape(rows * cols, cell * cell)
+    stats = [_statistic(per_cell, name) for name in magnitude]
+    return np.hstack([hist.reshape(rows * cols, bins) / (cell * cell), *stats]).astype(np.float32)
+
+
+def _statistic(per_cell: np.ndarray, name: str) -> np.ndarray:
+    """(cells, 1): one magnitude statistic of each cell's pixels."""
+    if name == "max":
+        return per_cell.max(axis=1, keepdims=True)
+    if name == "p90":
+        return np.percentile(per_cell, 90, axis=1, keepdims=True)
+    return getattr(per_cell, name)(axis=1, keepdims=True)
+
+
+def accumulate(descriptors: np.ndarray, frames: int) -> np.ndarray:
+    """Each frame's descriptor averaged with those of the `frames - 1` before it in the clip (fewer at the
+    clip's start): motion over a few frames, steadier than one frame's flow."""
+    if frames == 1:
+        return descriptors
+    totals = np.cumsum(descriptors, axis=0, dtype=np.float64)
+    ahead = np.concatenate([np.zeros_like(totals[:frames]), totals[:-frames]])[:len(totals)]
+    counts = np.minimum(np.arange(1, len(totals) + 1), frames).reshape(-1, *([1] * (descriptors.ndim - 1)))
+    return ((totals - ahead) / counts).astype(np.float32)
 
 
 def _scaled(frame: np.ndarray, scale: float) -> np.ndarray:
@@ -65,13 +93,15 @@ def _scaled(frame: np.ndarray, scale: float) -> np.ndarray:
 
 
 def clip_motion(frames: Iterable[np.ndarray], cell: int = 24, bins: int = 8,
-                farneback: Farneback = Farneback(), scale: float = 0.5) -> np.ndarray:
-    """(frames, cells, bins + 1) for one clip of grayscale uint8 frames, decoded in order. Frame t has the
-    flow from frame t - 1; the first frame, which has no predecessor, has the flow to frame 1 (a zero
+                farneback: Farneback = Farneback(), scale: float = 0.5, magnitude: tuple[str, ...] = ("max",),
+                frames_accumulated: int = 1) -> np.ndarray:
+    """(frames, cells, bins + len(magnitude)) for one clip of grayscale uint8 frames, decoded in order. Frame t
+    has the flow from frame t - 1; the first frame, which has no predecessor, has the flow to frame 1 (a zero
     flow scored every clip's first frame as still, and smoothing then damped the first frames of a clip
     that is anomalous from its start); a one-frame clip has zero flow. The flow is computed on frames
-    resized by `scale` (0.5: ~5 ms per 360 x 240 frame on 2 cores, 1: ~30 ms) and given in pixels of the
-    full frame; `cell` is in full-frame pixels too."""
+    resized by `scale` (0.5: ~5 ms per 360 x 240 frame on 2 cores, 1: full resolution, ~30 ms) and given
+    in pixels of the full frame; `cell` is in full-frame pixels too. `frames_accumulated` > 1 averages
+    each frame's descriptor over that many frames (`accumulate`)."""
     small_cell = cell * scale
     if small_cell < 1 or small_cell != int(small_cell):
         raise TlbenchError(f"anomaly.motion.cell {cell} times scale {scale} must be a whole number of pixels")
@@ -84,16 +114,20 @@ def clip_motion(frames: Iterable[np.ndarray], cell: int = 24, bins: int = 8,
         if previous is not None and previous.shape != small.shape:
             raise TlbenchError(f"a clip changes frame size to {frame.shape[1]}x{frame.shape[0]} pixels mid-clip")
         flow = np.zeros(small.shape + (2,), np.float32) if previous is None else farneback.flow(previous, small) / scale
-        out.append(flow_histograms(flow, int(small_cell), bins))
+        out.append(flow_histograms(flow, int(small_cell), bins, magnitude))
         previous = small
     if not out:
         raise TlbenchError("a clip without frames: nothing to describe")
     if len(out) > 1:
         out[0] = out[1]  # the flow between frames 0 and 1 describes both
-    return np.stack(out)
+    return accumulate(np.stack(out), frames_accumulated)
 
 
-def describe(farneback: Farneback, cell: int, bins: int) -> str:
+def describe(farneback: Farneback, cell: int, bins: int, magnitude: tuple[str, ...] = ("max",),
+             frames_accumulated: int = 1) -> str:
     values = ", ".join(f"{k} {v}" for k, v in asdict(farneback).items())
+    stats = "the cell's largest magnitude" if tuple(magnitude) == ("max",) else \
+        "the cell's magnitude " + ", ".join({"p90": "90th percentile", "std": "std"}.get(m, m) for m in magnitude)
+    over = "" if frames_accumulated == 1 else f"; each frame's descriptor averaged over {frames_accumulated} frames"
     return (f"Farneback optical flow ({values}); per {cell}x{cell}-pixel cell a histogram of {bins} flow orientations "
-            f"weighted by magnitude, plus the cell's largest magnitude")
+            f"weighted by magnitude, plus {stats}{over}")

@@ -60,24 +60,25 @@ class PatchKNN:
 
     def cell_scores(self, X: np.ndarray) -> np.ndarray:
         """(frames, cells): each cell's distance to its k-th nearest normal patch."""
+        return self.cell_distances(X, (self.k,))[..., 0]
+
+    def cell_distances(self, X: np.ndarray, ks: tuple[int, ...]) -> np.ndarray:
+        """(frames, cells, len(ks)): each cell's distance to its k-th nearest normal patch for every k in
+        `ks`, from one pass over the bank (a selection grid of k costs one search)."""
         X = _frames_of_cells(X)
         if X.shape[1] != self.n_cells_:
             raise TlbenchError(f"frames of {X.shape[1]} cells scored against a bank of {self.n_cells_}-cell frames")
         if self.position == "free":
-            return self._kth(X.reshape(-1, X.shape[2]), self.bank_).reshape(X.shape[:2])
-        out = np.empty(X.shape[:2], dtype=np.float32)
+            return self._kth(X.reshape(-1, X.shape[2]), self.bank_, ks).reshape(*X.shape[:2], len(ks))
+        out = np.empty((*X.shape[:2], len(ks)), dtype=np.float32)
         for cell in range(X.shape[1]):
             bank = self.train_[:, self._around(cell)].reshape(-1, X.shape[2])
-            out[:, cell] = self._kth(X[:, cell], bank)
+            out[:, cell] = self._kth(X[:, cell], bank, ks)
         return out
 
     def score(self, X: np.ndarray) -> np.ndarray:
         """(frames,) anomaly scores, higher = more anomalous."""
-        cells = self.cell_scores(X)
-        if self.aggregate == "max":
-            return cells.max(axis=1)
-        top = min(self.top_cells, cells.shape[1])
-        return np.sort(cells, axis=1)[:, -top:].mean(axis=1)
+        return aggregate_cells(self.cell_scores(X), 1 if self.aggregate == "max" else self.top_cells)
 
     def _around(self, cell: int) -> list[int]:
         if self.neighbourhood == 0:
@@ -91,28 +92,40 @@ class PatchKNN:
         return [rr * cols + cc for rr in range(max(0, r - n), min(rows, r + n + 1))
                 for cc in range(max(0, c - n), min(cols, c + n + 1))]
 
-    def _kth(self, queries: np.ndarray, bank: np.ndarray) -> np.ndarray:
-        """Distance of each query to its k-th nearest bank patch. Ranked by |b|^2 - 2 q.b (|q|^2 is the same
-        for the whole row, so the square root is taken of k values per query), in tiles of `block` queries
-        by BANK_TILE patches whose partial distances stay in cache; a running k smallest merges the tiles.
-        Tiling ran 2.4x faster than one product per query block against the whole bank."""
+    def _kth(self, queries: np.ndarray, bank: np.ndarray, ks: tuple[int, ...]) -> np.ndarray:
+        """(queries, len(ks)): distance of each query to its k-th nearest bank patch for each k. Ranked by
+        |b|^2 - 2 q.b (|q|^2 is the same for the whole row, so the square root is taken of a few values per
+        query), in tiles of `block` queries by BANK_TILE patches whose partial distances stay in cache; a
+        running max(ks) smallest merges the tiles. Tiling ran 2.4x faster than one product per query block
+        against the whole bank."""
         import torch
 
-        if len(bank) < self.k:
-            raise TlbenchError(f"patch_knn k={self.k} but the bank holds {len(bank)} patches: lower k")
+        deepest = max(ks)
+        if len(bank) < deepest:
+            raise TlbenchError(f"patch_knn k={deepest} but the bank holds {len(bank)} patches: lower k")
         b = torch.as_tensor(bank, dtype=torch.float32)
         b_t, b_squared = b.T.contiguous(), (b * b).sum(1)
         q = torch.as_tensor(np.asarray(queries, dtype=np.float32))
-        out = torch.empty(len(q))
+        out, columns = torch.empty(len(q), len(ks)), [k - 1 for k in ks]
         with torch.inference_mode():
             for start in range(0, len(q), self.block):
                 block = q[start:start + self.block]
                 best = None
                 for tile in range(0, len(b), BANK_TILE):
                     partial = torch.addmm(b_squared[tile:tile + BANK_TILE], block, b_t[:, tile:tile + BANK_TILE], alpha=-2.0)
-                    best = _merge_smallest(best, partial, self.k)
-                out[start:start + self.block] = (best[:, -1] + (block * block).sum(1)).clamp_min_(0).sqrt_()
+                    best = _merge_smallest(best, partial, deepest)
+                squared = best[:, columns] + (block * block).sum(1, keepdim=True)
+                out[start:start + self.block] = squared.clamp_min_(0).sqrt_()
         return out.numpy()
+
+
+def aggregate_cells(cells: np.ndarray, top_cells: int) -> np.ndarray:
+    """Frame scores from (frames, cells[, ...]) cell scores: the mean of the `top_cells` worst cells (1: the
+    worst cell, PatchCore's max), over axis 1."""
+    if top_cells == 1:
+        return cells.max(axis=1)
+    top = min(top_cells, cells.shape[1])
+    return np.sort(cells, axis=1)[:, -top:].mean(axis=1)
 
 
 BANK_TILE = 2048  # bank patches per tile: a 1024 x 2048 float32 block of partial distances is 8 MiB

@@ -453,6 +453,8 @@ def metrics(params) -> dict[str, float]:
     """Every score and domain measure of every pair and space, both CDFG measures, and the same for
     anomaly.beyond's variants (anomaly/beyond/<variant>[/smoothed]/...)."""
     from .. import paths
+    from ..io import read_json
+    from .anomaly_selection import selection_metrics
 
     scenes, rows = params.model.anomaly.scenes, _records(params, paths.ANOMALY_RECORDS)
     out = {f"anomaly/{r['source']}->{r['target']}/{r['space']}/{m}": r[m]
@@ -469,6 +471,9 @@ def metrics(params) -> dict[str, float]:
     if _covers(beyond, scenes):
         for variant, risk in variant_risks(beyond, sorted({r["space"] for r in beyond})).items():
             out |= cdfg_metrics(f"anomaly/beyond/{variant}", risk, scenes)
+    selection = params.resolve_path(paths.ANOMALY_BEYOND_SELECTION)
+    if beyond and selection.is_file():
+        out |= selection_metrics(read_json(selection))
     return out
 
 

@@ -17,7 +17,8 @@ class Experiment(Entry):
 EXPERIMENTS: Registry[Experiment] = Registry("experiment", [
     Experiment("anomaly", "Video anomaly detection across domains (seed Tables 1-5)",
                tables=("anomaly_eer", "anomaly_eer_ci", "anomaly_cdfg_partial", "anomaly_cdfg_complete", "anomaly_beyond_raw",
-                       "anomaly_beyond_pca", "anomaly_beyond_tca", "anomaly_seed_check",
+                       "anomaly_beyond_pca", "anomaly_beyond_tca", "anomaly_beyond_selection",
+                       "anomaly_beyond_selected_settings", "anomaly_seed_check",
                        "anomaly_transferability"), params=("extract", "anomaly", "uncertainty")),
     Experiment("ph2", "PH2 layer sweep (seed Table 6)",
                tables=("ph2_features", "ph2_layers_three_class", "ph2_layers_melanoma_vs_rest", "ph2_transferability",

@@ -147,10 +147,27 @@ def _params_key(params: Params) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def frame_scores(params: Params, name: str, knn, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the configured frame scores, (frames, settings) scores of the selection grid's (k, top cells)
+    aggregations), both from one search of the bank."""
+    from ...methods.patch_knn import aggregate_cells
+    from ...methods.selection import cell_settings
+
+    b = params.model.anomaly.beyond
+    knn_params, grid = (b.patch_knn if name == "appearance" else b.motion_knn), b.selection
+    aggregations = cell_settings(grid) if grid.protocol != "none" else []
+    ks = sorted({knn_params.k, *(k for k, _ in aggregations)})
+    distances = knn.cell_distances(cells, tuple(ks))
+    configured = aggregate_cells(distances[..., ks.index(knn_params.k)],
+                                 1 if knn_params.aggregate == "max" else knn_params.top_cells)
+    columns = [aggregate_cells(distances[..., ks.index(k)], top) for k, top in aggregations]
+    return configured, np.stack(columns, axis=1) if columns else np.empty((len(cells), 0), np.float32)
+
+
 def fitted(params: Params, space_name: str, name: str, pair: dict):
-    """The space, the fitted detector and its held-out scores. A space fitted on the source alone (raw, PCA:
-    registry kind "source") gives the same fit for every target, so it is kept for the next pair of the same
-    source (pairs run source by source): the greedy coreset is the slow part."""
+    """The space, the fitted detector and its held-out scores (configured, grid). A space fitted on the source
+    alone (raw, PCA: registry kind "source") gives the same fit for every target, so it is kept for the next
+    pair of the same source (pairs run source by source): the greedy coreset is the slow part."""
     from ...methods.registry import SPACES
 
     key = (_params_key(params), pair["source_scene"], space_name, name)
@@ -163,7 +180,7 @@ def fitted(params: Params, space_name: str, name: str, pair: dict):
                             sample_patches(pair["target_fit"][name], np.arange(len(pair["target_fit"][name])),
                                            SPACE_FIT_PATCHES, rng))
     knn = detector(params, name, pair["grid"][name]).fit(in_space_chunked(space, source, fit))
-    result = space, knn, knn.score(in_space_chunked(space, source, held_out))
+    result = space, knn, frame_scores(params, name, knn, in_space_chunked(space, source, held_out))
     if SPACES[space_name].kind == "source":
         for old in [k for k in _FITTED if k[:2] != key[:2]]:  # another run or source: let it go
             del _FITTED[old]
@@ -171,12 +188,14 @@ def fitted(params: Params, space_name: str, name: str, pair: dict):
     return result
 
 
-def descriptor_scores(params: Params, space_name: str, name: str, pair: dict) -> tuple[np.ndarray, np.ndarray]:
-    """(held-out normal scores, target test scores) of one descriptor in one space."""
-    space, knn, held_scores = fitted(params, space_name, name, pair)
-    test = pair["target_scene"]
-    test_scores = np.concatenate([knn.score(in_space(space, chunk)) for chunk in cell_chunks(params, test, "test", name)])
-    return held_scores, test_scores
+def descriptor_scores(params: Params, space_name: str, name: str, pair: dict) -> dict[str, np.ndarray]:
+    """Held-out normal and target test scores of one descriptor in one space: configured ("held", "test")
+    and the selection grid's columns ("held_grid", "test_grid")."""
+    space, knn, (held, held_grid) = fitted(params, space_name, name, pair)
+    test = [frame_scores(params, name, knn, in_space(space, chunk))
+            for chunk in cell_chunks(params, pair["target_scene"], "test", name)]
+    return {"held": held, "held_grid": held_grid, "test": np.concatenate([t[0] for t in test]),
+            "test_grid": np.concatenate([t[1] for t in test])}
 
 
 def target_fit_frames(params: Params, scene: str, cells: int) -> np.ndarray:
@@ -201,19 +220,19 @@ def load_pair(params: Params, source: str, target: str) -> dict:
     return pair
 
 
-def variant_scores(params: Params, space_name: str, pair: dict) -> dict[str, np.ndarray]:
+def variant_scores(params: Params, parts: dict[str, dict]) -> dict[str, np.ndarray]:
+    """Each variant's configured test scores from its descriptors' `parts` (descriptor_scores)."""
     from ...methods.smoothing import fuse_scores
 
     b = params.model.anomaly.beyond
-    parts = {name: descriptor_scores(params, space_name, name, pair) for name in descriptors(params)}
     out = {}
     for variant in b.variants:
         kinds = ANOMALY_VARIANTS[variant].kind.split("+")
         if len(kinds) == 1:
-            out[variant] = parts[kinds[0]][1]
+            out[variant] = parts[kinds[0]]["test"]
         else:
             weights = {k: b.weights["patch_knn" if k == "appearance" else "motion"] for k in kinds}
-            out[variant] = fuse_scores({k: parts[k][1] for k in kinds}, {k: parts[k][0] for k in kinds}, weights)
+            out[variant] = fuse_scores({k: parts[k]["test"] for k in kinds}, {k: parts[k]["held"] for k in kinds}, weights)
     return out
 
 
@@ -227,17 +246,20 @@ def measured(labels: np.ndarray, scores: np.ndarray, where: str) -> dict:
     return out
 
 
-def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]:
-    """One pair's record (a row per variant and space: raw and smoothed measures) and its scores. Pure."""
+def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict, dict]:
+    """One pair's record (a row per variant and space: raw and smoothed measures), its scores, and the
+    selection grid's scores of each descriptor ({space: {descriptor: {"test", "held"}}}). Pure."""
     from ...methods.smoothing import smooth_scores
 
     SCENES[source], SCENES[target]
     b = params.model.anomaly.beyond
     pair = load_pair(params, source, target)
     labels, groups, held = pair["labels"], pair["groups"], pair["held_out"]
-    rows, scores = [], {"labels": labels, "groups": groups}
+    rows, scores, grid = [], {"labels": labels, "groups": groups}, {}
     for space in params.model.anomaly.spaces:
-        for variant, raw in variant_scores(params, space, pair).items():
+        parts = {name: descriptor_scores(params, space, name, pair) for name in descriptors(params)}
+        grid[space] = {name: {"test": p["test_grid"], "held": p["held_grid"]} for name, p in parts.items()}
+        for variant, raw in variant_scores(params, parts).items():
             smooth = smooth_scores(raw, groups, b.smoothing.window, b.smoothing.kind)
             where = f"{source} -> {target}, {variant}, {space}"
             rows.append({"experiment": "anomaly", "variant": variant, "source": source, "target": target, "space": space,
@@ -245,7 +267,23 @@ def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]
                          "n_fit": int((~held).sum()), "n_held_out": int(held.sum()), "n_test": len(raw),
                          "n_anomalous": int(labels.sum()), "seed": params.seed})
             scores[f"{variant}__{space}"], scores[f"{variant}__{space}__smoothed"] = raw, smooth
-    return {"rows": rows, "settings": settings(params), "versions": library_versions()}, scores
+    return {"rows": rows, "settings": settings(params), "versions": library_versions()}, scores, grid
+
+
+def selection_record(params: Params, jobs: list[tuple[str, str]], results: list[tuple]) -> dict:
+    """The declared selection protocol's rows (methods/selection.py) from every pair's grid scores."""
+    from ...methods.selection import select
+
+    a = params.model.anomaly
+    grid = a.beyond.selection
+    rows = []
+    if grid.protocol != "none" and jobs:
+        pairs = {(s, t): {"labels": scores["labels"], "groups": scores["groups"], "cells": cells}
+                 for (s, t), (_, scores, cells) in zip(jobs, results)}
+        variants = {v: tuple(ANOMALY_VARIANTS[v].kind.split("+")) for v in a.beyond.variants}
+        rows = select(pairs, a.scenes, a.spaces, variants, grid)
+    return {"protocol": grid.protocol, "grid": grid.model_dump(), "rows": rows, "seed": params.seed,
+            "versions": library_versions()}
 
 
 def settings(params: Params) -> dict:
@@ -273,12 +311,12 @@ def run(params: Params, progress: bool = True) -> None:
     results = fan_out(params, evaluate_pair, [(params, s, t) for s, t in jobs], desc="anomaly beyond", progress=progress)
     with atomic_dir(params.resolve_path(paths.ANOMALY_BEYOND_RECORDS)) as records, \
             atomic_dir(params.resolve_path(paths.ANOMALY_BEYOND_SCORES)) as scores:
-        for (source, target), (record, pair_scores) in zip(jobs, results):
+        for (source, target), (record, pair_scores, _) in zip(jobs, results):
             write_json(records / f"{paths.anomaly_pair(source, target)}.json", record)
             np.savez(scores / f"{paths.anomaly_pair(source, target)}.npz", **pair_scores)
             print(f"{source} -> {target}: " + "; ".join(f"{r['variant']} {r['space']} EER {r['eer']:.2f} "
                                                          f"(smoothed {r['smoothed']['eer']:.2f})" for r in record["rows"]))
-
+    write_json(params.resolve_path(paths.ANOMALY_BEYOND_SELECTION), selection_record(params, jobs, results))
 
 if __name__ == "__main__":
     raise SystemExit(main(run))

@@ -53,7 +53,8 @@ def split_motion(params: Params, data: dict, desc: str, progress: bool) -> np.nd
     with tqdm(total=len(data["groups"]), desc=desc, unit="frame", disable=not progress or None, mininterval=1.0) as bar:
         for clip in clips_of(data["groups"]):
             frames = gray_frames(data["source"], clip, m.size)
-            out.append(clip_motion(frames, cell=m.cell, bins=m.bins, farneback=farneback, scale=m.scale))
+            out.append(clip_motion(frames, cell=m.cell, bins=m.bins, farneback=farneback, scale=m.scale,
+                                   magnitude=tuple(m.magnitude), frames_accumulated=m.accumulate))
             bar.update(len(clip))
     return np.concatenate(out)
 
@@ -66,7 +67,7 @@ def meta(params: Params, scene: str, split: str, motion: np.ndarray) -> dict:
     return {"scene": scene, "split": split, "n_frames": len(motion), "grid": list(grid), "dims": motion.shape[2],
             "size": list(m.size), "scale": m.scale,
             "description": f"frames resized to {m.size[0]}x{m.size[1]}, flow at scale {m.scale}; " +
-                           describe(Farneback(**m.farneback.model_dump()), m.cell, m.bins),
+                           describe(Farneback(**m.farneback.model_dump()), m.cell, m.bins, tuple(m.magnitude), m.accumulate),
             "versions": library_versions()}
 
 

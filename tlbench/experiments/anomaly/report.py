@@ -38,6 +38,14 @@ def load_beyond(params: Params) -> tuple[list[dict], dict | None]:
     return rows, settings
 
 
+def load_selection(params: Params) -> dict:
+    """The declared selection protocol's record (no rows when no variant or protocol none)."""
+    b = params.model.anomaly.beyond
+    if not b or not b.variants:
+        return {"rows": []}
+    return read_json(params.resolve_path(paths.ANOMALY_BEYOND_SELECTION))
+
+
 def write_plots_data(params: Params, spaces: list[str]) -> None:
     from ...io import write_csv
     from ...reporting.anomaly import roc_plot_rows
@@ -70,6 +78,7 @@ def write_figures(params: Params, rows: list[dict], spaces: list[str], beyond: l
 
 def run(params: Params, progress: bool = True) -> None:
     from ...reporting import anomaly
+    from ...reporting.anomaly_selection import selection_tables
     from ...reporting.captions import data_text, published
     from ...reporting.outputs import write_metrics, write_provenance
     from ...reporting.paper_values import ANOMALY_SOURCE
@@ -83,6 +92,7 @@ def run(params: Params, progress: bool = True) -> None:
                                  "and Train (Zaharescu and Wildes 2010)"),
                "published": published(ANOMALY_SOURCE, params.model.report.cite.get("anomaly")), "beyond": beyond_settings}
     tables, extra = anomaly.render(rows, scenes, spaces, context, beyond)
+    tables += selection_tables(load_selection(params), beyond, scenes, spaces, context["data"] + ".")
     if any(MEASURES[m].kind == "domain" for m in rows[0] if m in MEASURES):
         tables.append(anomaly.correlation_table(anomaly.rank_correlations(rows, scenes, spaces), context["data"] + "."))
     folder = params.resolve_path(paths.tables("anomaly"))
