@@ -75,3 +75,13 @@ def test_a_source_only_space_is_fitted_once_per_source_and_tca_per_pair(monkeypa
         for space in ("raw", "pca", "tca"):
             beyond.fitted(FakeParams(), space, "motion", pair)
     assert calls == ["raw", "pca", "tca", "tca", "raw", "pca", "tca"]  # a -> b reuses a's raw and PCA fits
+
+
+def test_no_beyond_section_records_no_selection_rather_than_failing():
+    from types import SimpleNamespace
+
+    from tlbench.experiments.anomaly.beyond import selection_record
+
+    params = SimpleNamespace(seed=0, model=SimpleNamespace(anomaly=SimpleNamespace(beyond=None, scenes=["ped2"], spaces=["raw"])))
+    record = selection_record(params, [], [])
+    assert record["protocol"] == "none" and record["rows"] == []

@@ -274,8 +274,10 @@ def selection_record(params: Params, jobs: list[tuple[str, str]], results: list[
     """The declared selection protocol's rows (methods/selection.py) from every pair's grid scores."""
     from ...methods.selection import select
 
+    from ...params import SelectionGrid
+
     a = params.model.anomaly
-    grid = a.beyond.selection
+    grid = a.beyond.selection if a.beyond else SelectionGrid(protocol="none")
     rows = []
     if grid.protocol != "none" and jobs:
         pairs = {(s, t): {"labels": scores["labels"], "groups": scores["groups"], "cells": cells}
