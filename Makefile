@@ -11,9 +11,9 @@ install: $(STAMP)
 # EXTRAS=dev,ray also installs Ray (extract.backend: ray; CI tests it)
 EXTRAS ?= dev
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
 
 repro: install

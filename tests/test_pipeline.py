@@ -122,6 +122,31 @@ def test_two_runs_give_identical_metrics(demo_run):
     assert collect(Params.load(params)) == before
 
 
+def test_provenance_names_the_versions_recorded_by_the_stage_that_computed_the_numbers(demo_run):
+    """DVC skips a report stage whose records did not change, so versions read by the report itself went stale
+    after a library upgrade and changed only on a forced rerun (a red CI: `dvc repro -f` churned recipes.json)."""
+    import json
+
+    tmp, params = demo_run
+    recorded = {"anomaly": read_json(tmp / "reports/records/anomaly/ped1__ped1.json")["versions"],
+                "ph2": read_json(tmp / "reports/records/ph2_summary.json")["provenance"]["versions"],
+                "fusion": read_json(tmp / "reports/records/fusion_summary.json")["versions"],
+                "recipes": read_json(tmp / "reports/records/recipes.json")["versions"]}
+    for experiment, versions in recorded.items():
+        assert read_json(tmp / f"reports/provenance/{experiment}.json")["versions"] == versions, experiment
+    path = tmp / "reports/records/recipes.json"
+    original = path.read_bytes()
+    try:
+        record = read_json(path)
+        record["versions"]["numpy"] = "0.0+recorded"
+        path.write_text(json.dumps(record))
+        run(params, "recipes-report")
+        assert read_json(tmp / "reports/provenance/recipes.json")["versions"]["numpy"] == "0.0+recorded"
+    finally:
+        path.write_bytes(original)
+        run(params, "recipes-report")
+
+
 def test_paper_profile_without_the_dataset_fails_early(tmp_path, capsys):
     params = write_params(tmp_path, profile="paper")
     assert main(["--params", str(params), "ph2-extract"]) == 2

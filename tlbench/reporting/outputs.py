@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import paths
 from ..errors import TlbenchError
-from ..io import library_versions, read_json, write_json
+from ..io import read_json, write_json
 from ..methods.registry import MEASURES
 from .experiments import EXPERIMENTS, Metric
 
@@ -73,13 +73,19 @@ def params_section(params, experiment: str) -> dict:
 NOT_PROVENANCE = ("backend",)
 
 
-def write_provenance(params, experiment: str, record: dict) -> Path:
-    """reports/provenance/<experiment>.json: what produced the numbers, without anything that changes per run."""
+def write_provenance(params, experiment: str, record: dict, versions: dict[str, str]) -> Path:
+    """reports/provenance/<experiment>.json: what produced the numbers, without anything that changes per run.
+
+    `versions` are the libraries that the evaluate stage recorded beside its numbers, not the report stage's:
+    DVC skips a report whose records did not change, so versions read here would go stale after an upgrade
+    and appear only on a forced rerun (a `dvc repro -f` that changed the provenance and nothing else)."""
+    if not versions:
+        raise TlbenchError(f"no library versions recorded for {experiment}: re-run its evaluate stage (`dvc repro`)")
     section = params_section(params, experiment)
     digest = hashlib.sha256(json.dumps(section, sort_keys=True, default=str).encode()).hexdigest()
     path = write_json(params.resolve_path(paths.provenance(experiment)), {
         "experiment": experiment, "profile": params.profile, "random_seed": params.seed,
         "synthetic_data": params.settings.synthetic, "params_sha256": digest, "params": section,
-        "versions": library_versions()} | record)
+        "versions": dict(sorted(versions.items()))} | record)
     print(f"wrote {path}")
     return path

@@ -103,7 +103,7 @@ def run(params: Params, progress: bool = True) -> None:
     write_metrics(params, "anomaly")
     write_provenance(params, "anomaly", {"preprocessing": first["preprocessing"], "weights": rows[0].get("weights_id"),
                                          "detector": rows[0]["detector"], "tca": rows[0]["tca"],
-                                         "beyond": beyond_settings})
+                                         "beyond": beyond_settings}, first["versions"])
 
 
 if __name__ == "__main__":

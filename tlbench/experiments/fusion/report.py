@@ -33,7 +33,8 @@ def run(params: Params, progress: bool = True) -> None:
 
     write_provenance(params, "fusion", {"preprocessing": summary["preprocessing"], "weights": rows[0].get("weights_id"),
                                         "fruits360_archive": source_record(params.dataset_root("fruits360")) or
-                                        "not fetched by `tlbench data fetch`: no archive checksum recorded"})
+                                        "not fetched by `tlbench data fetch`: no archive checksum recorded"},
+                     summary.get("versions"))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def run(params: Params, progress: bool = True) -> None:
         write_csv(params.resolve_path(paths.plots("ph2")) / f"{stem}.csv", header, data)
     write_metrics(params, "ph2")
     write_provenance(params, "ph2", {"preprocessing": summary["provenance"]["preprocessing"],
-                                     "tasks": summary["provenance"]["tasks"]})
+                                     "tasks": summary["provenance"]["tasks"]},
+                     summary["provenance"].get("versions"))
 
 
 if __name__ == "__main__":

@@ -118,7 +118,8 @@ def run(params: Params, progress: bool = True) -> None:
         "results": results, "finetune_history": history, "autoencoder_loss": [round(x, 6) for x in ae_losses],
         "n_train": len(data["ytr"]), "n_test": len(data["yte"]), "fraction": params.settings.recipes.fraction,
         "backbone": params.settings.recipes.backbone, "seed": params.seed, "weights_id": meta["weights_id"],
-        "preprocessing": meta["preprocessing_text"], "profile": params.profile, "synthetic": params.settings.synthetic})
+        "preprocessing": meta["preprocessing_text"], "profile": params.profile, "synthetic": params.settings.synthetic,
+        "versions": library_versions()})
     write_json(params.resolve_path(paths.RECIPES_TIMING), {"recipes": timings, "versions": library_versions()})
 
 

@@ -23,7 +23,8 @@ def run(params: Params, progress: bool = True) -> None:
     for stem, (header, rows) in recipes.plot_rows(out).items():
         write_csv(params.resolve_path(paths.plots("recipes")) / f"{stem}.csv", header, rows)
     write_metrics(params, "recipes")
-    write_provenance(params, "recipes", {"preprocessing": out["preprocessing"], "weights": out["weights_id"]})
+    write_provenance(params, "recipes", {"preprocessing": out["preprocessing"], "weights": out["weights_id"]},
+                     out.get("versions"))
 
 
 if __name__ == "__main__":
