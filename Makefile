@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tlbench-installed
 
-.PHONY: install repro test bench bench-baseline check clean
+.PHONY: install repro test bench bench-baseline check paper clean
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ bench-baseline: install
 
 check: install
 	$(BIN)/tlbench check
+
+# reports/paper/tables.pdf: methods, main-text tables and supplement in a two-column article (needs pdflatex)
+paper: install
+	$(BIN)/python -m tlbench.reporting.paper
 
 clean:
 	rm -rf data .pytest_cache .benchmarks

@@ -27,7 +27,7 @@ def test_a_figure_saved_while_another_saves_the_same_stem_does_not_fail(tmp_path
     from tlbench.reporting.figures import pyplot, save_figure
 
     plt = pyplot()
-    outer, inner = plt.subplots()[0], plt.subplots()[0]
+    outer, inner = plt.subplots(figsize=(3.5, 2))[0], plt.subplots(figsize=(3.5, 2))[0]  # a column wide
     real_savefig = outer.savefig
 
     def savefig_while_another_writer_runs(path, **kwargs):

@@ -1,6 +1,8 @@
-"""reports/tables.tex as a paper would \\input it: it compiles in `article` with a list of tables, in one
-column and in two, with no overfull box over 1 pt and no glyph that the fonts cannot print; the
-figures' PDFs embed TrueType (Type 42) fonts only, as IEEE/ACM checkers require."""
+"""The tables as a paper would \\input them: reports/tables/main.tex (the seed's reproductions) and
+supplement.tex (the rest), with methods.tex in a methods section, compile in `article` in one column and
+in two with no LaTeX error, no float taller than the page, no overfull box over 1 pt and no glyph the
+fonts cannot print; `make paper` (tlbench.reporting.paper) builds reports/paper/tables.pdf with Type 1
+and TrueType fonts only; captions stay short, the protocol lives in the methods paragraphs."""
 import re
 import shutil
 import subprocess
@@ -8,16 +10,29 @@ import subprocess
 import pytest
 
 from tests.conftest import REPO
+from tlbench.errors import TlbenchError
+from tlbench.reporting import paper
+from tlbench.reporting.experiments import EXPERIMENTS
+from tlbench.reporting.render import METHODS_STEM
 
 DOC = r"""\documentclass[%s]{article}
 \usepackage{booktabs}
 \begin{document}
 \listoftables
-\input{reports/tables}
+\input{reports/tables/methods}
+\input{reports/tables/main}
+\input{reports/tables/supplement}
 \end{document}
 """
+PARTS = ("main", "supplement", METHODS_STEM)
+MAX_CAPTION = 360  # characters (~350) of plain text after the short caption: what, metric, direction, data
 needs_latex = pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
                                  reason="pdflatex/pdftotext are absent (.ci/run installs texlive and poppler-utils)")
+
+
+def inputs(part: str) -> list[str]:
+    return [l[len("\\input{"):-1] for l in (REPO / f"reports/tables/{part}.tex").read_text().splitlines()
+            if l.startswith("\\input{")]
 
 
 def compile_tables(folder, options: str) -> tuple[str, str]:
@@ -34,26 +49,100 @@ def compile_tables(folder, options: str) -> tuple[str, str]:
 
 @needs_latex
 @pytest.mark.parametrize("options", ["", "twocolumn"])
-def test_tables_compile_without_overfull_boxes_or_missing_glyphs(tmp_path, options):
+def test_main_and_supplement_compile_without_floats_too_large_overfull_boxes_or_missing_glyphs(tmp_path, options):
     log, text = compile_tables(tmp_path, options)
-    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
-    assert all(w <= 1.0 for w in overfull), [l for l in log.splitlines() if "Overfull" in l]
+    assert paper.problems(log) == []  # errors, "Float too large", overfull boxes over 1 pt
     assert "Missing character" not in log
     assert "¿" not in text and "¡" not in text  # < > in OT1 text fonts
     assert "G part (A → B)" in text.replace("Gpart", "G part")  # the CDFG formula, typeset as math
-    inputs = [l for l in (REPO / "reports/tables.tex").read_text().splitlines() if l.startswith("\\input{")]
     listed = (tmp_path / "doc.lot").read_text().count("\\contentsline {table}")
-    assert len(inputs) >= 6 and listed == len(inputs)  # every table typeset, each in the list of tables
+    assert len(inputs("main")) >= 6 and listed == len(inputs("main")) + len(inputs("supplement"))
     assert "seed Table" not in text and "commit" not in text
+
+
+def test_problems_name_floats_too_large_errors_and_overfull_boxes():
+    log = "\n".join(["LaTeX Warning: Float too large for page by 93.5pt on input line 12.",
+                     "Overfull \\hbox (0.4pt too wide) in paragraph at lines 3--3",
+                     "Overfull \\hbox (12.2pt too wide) in alignment at lines 5--9", "! Undefined control sequence."])
+    found = paper.problems(log)
+    assert len(found) == 3 and "Float too large" in found[1] and "12.2pt" in found[2]
+
+
+@needs_latex
+def test_a_table_taller_than_the_page_stops_make_paper(tmp_path):
+    tables = tmp_path / "reports/tables"
+    tables.mkdir(parents=True)
+    rows = "\n".join(f"{i} & {i * i} \\\\" for i in range(120))
+    (tables / "main.tex").write_text("\\begin{table}\\centering\\caption{Tall}\\begin{tabular}{rr}\\toprule\n"
+                                     f"{rows}\n\\bottomrule\\end{{tabular}}\\end{{table}}\n")
+    (tables / "supplement.tex").write_text("")
+    (tables / "methods.tex").write_text("")
+    (tmp_path / "reports/figures").mkdir()
+    with pytest.raises(TlbenchError, match="Float too large"):
+        paper.build(tmp_path)
+    assert not (tmp_path / "reports/paper/tables.pdf").exists()
+
+
+@needs_latex
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts is absent (.ci/run installs poppler-utils)")
+def test_make_paper_builds_a_pdf_of_every_table_and_figure_without_type3_fonts(tmp_path):
+    shutil.copytree(REPO / "reports/tables", tmp_path / "reports/tables")
+    shutil.copytree(REPO / "reports/figures", tmp_path / "reports/figures")
+    pdf = paper.build(tmp_path)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and not [f for f in fonts if "Type 3" in f]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    figures = sorted((REPO / "reports/figures").glob("*/*.pdf"))
+    assert len(figures) >= 8 and all(f.stem.replace("_", " ") in text for f in figures)
+
+
+def test_main_holds_the_seed_reproductions_and_the_supplement_everything_else():
+    every = inputs("main") + inputs("supplement")
+    assert len(every) == len(set(every)) == len([l for l in (REPO / "reports/tables.tex").read_text().splitlines()
+                                                  if l.startswith("\\input{")])
+    main = {i.rsplit("/", 1)[1] for i in inputs("main")}
+    assert main == {stem for e in EXPERIMENTS.values() for stem in e.main}
+    assert {"anomaly_eer", "anomaly_cdfg_partial", "anomaly_cdfg_complete", "fusion"} <= main
+    assert not [i for i in inputs("supplement") if "beyond" in i and i.rsplit("/", 1)[1] in main]
 
 
 def test_tables_carry_short_captions_and_namespaced_labels():
     for tex in sorted((REPO / "reports/tables").rglob("*.tex")):
+        if tex.stem in PARTS:
+            continue
         body = tex.read_text()
         assert re.search(r"\\caption\[[^\]]+\]\{", body), tex
         assert re.findall(r"\\label\{([^}]*)\}", body) and all(
             l.startswith("tab:tlbench-") for l in re.findall(r"\\label\{([^}]*)\}", body)), tex
-        assert "resizebox" not in body, tex
+        assert "resizebox" not in body and "textdagger" not in body, tex
+        assert re.search(r"\\label\{[^}]*\}\n\\medskip\n\\begin\{tabular\}", body), tex  # a gap above \toprule
+
+
+def caption_of(md_path) -> str:
+    """The Markdown caption after its first sentence, the short caption (the `### ` heading)."""
+    text = md_path.read_text()
+    short = next(l[4:] for l in text.splitlines() if l.startswith("### "))
+    caption = next(p.strip() for p in text.split("\n\n") if p.strip().startswith(short))
+    return caption[len(short):].lstrip(". ")
+
+
+def test_captions_say_what_metric_direction_and_data_in_a_few_lines():
+    long = {}
+    for md in sorted((REPO / "reports/tables").rglob("*.md")):
+        if md.stem in PARTS or md.stem == "anomaly_seed_check":
+            continue
+        caption = caption_of(md)
+        if len(caption) > MAX_CAPTION:
+            long[md.stem] = len(caption)
+    assert long == {}
+
+
+def test_every_experiment_has_a_methods_paragraph_naming_its_tables():
+    for name in EXPERIMENTS:
+        tex = (REPO / f"reports/tables/{name}/{METHODS_STEM}.tex").read_text()
+        assert "\\paragraph{Table" in tex and "\\ref{tab:tlbench-" in tex, name
+    assert all(f"\\input{{reports/tables/{name}/{METHODS_STEM}}}" in (REPO / "reports/tables/methods.tex").read_text()
+               for name in EXPERIMENTS)
 
 
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="pdffonts is absent (.ci/run installs poppler-utils)")

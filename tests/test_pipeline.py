@@ -311,10 +311,13 @@ def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
         md = (tmp / f"reports/tables/anomaly/anomaly_beyond_{space}.md").read_text()
         header = next(line for line in md.splitlines() if line.startswith("| Source"))
         assert header.count("Patch kNN†") == 2 and "seed" in header and header.count("Motion kNN†") == 2 and header.count("Patch + motion†") == 2
-        assert md.count("\n| ") == 1 + 3 + 16 + 12 + 6  # header, three sections, EER, G_part, G_comp rows
+        cdfg = (tmp / f"reports/tables/anomaly/anomaly_beyond_{space}_cdfg.md").read_text()
+        assert md.count("\n| ") == 1 + 16 and cdfg.count("\n| ") == 1 + 2 + 12 + 6  # EER apart from CDFG: a page each
         assert "greedy coreset, 1% of the training patches" in md and "mean over 9 frames" in md
-    tex = (tmp / "reports/tables/anomaly/anomaly_beyond_tca.tex").read_text()
-    assert r"\textdagger{}" in tex and r"$G_\mathrm{part}$" in tex
+    tex = (tmp / "reports/tables/anomaly/anomaly_beyond_tca_cdfg.tex").read_text()
+    assert r"$^\dagger$" in tex and r"$G_\mathrm{part}$" in tex and "textdagger" not in tex
+    methods = (tmp / "reports/tables/anomaly/methods.tex").read_text()
+    assert r"\ref{tab:tlbench-anomaly-beyond-raw}" in methods and "greedy coreset" in methods
     metrics = read_json(tmp / "reports/metrics/anomaly.json")
     ped2 = next(r for r in rows if (r["variant"], r["source"], r["target"], r["space"]) == ("motion", "ped2", "ped2", "raw"))
     assert metrics["anomaly/beyond/motion/ped2->ped2/raw/eer"] == ped2["eer"]
@@ -355,9 +358,14 @@ def test_ph2_sweeps_beyond_the_seed_get_their_own_marked_sections(demo_run):
     plain = read_json(tmp / "data/features/ph2/efficientnet_lite2/meta.json")
     assert tta["tta"] == ["hflip", "vflip", "transpose"] and plain["tta"] == []
     assert tta["preprocessing"]["size"] == plain["preprocessing"]["size"] == 260  # Lite2's native size
-    md = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest.md").read_text()
-    assert "| *EfficientNet-Lite0* |" in md and "| *EfficientNet-Lite2 + TTA†* |" in md
-    assert "| *EfficientNet-Lite1†* |" in md and "Beyond the seed (ph2.beyond)" in md
+    seed = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest.md").read_text()
+    md = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest_beyond.md").read_text()
+    assert "| *EfficientNet-Lite0* |" in seed and "†" not in seed.split("\n\n")[1] and "| Published |" not in md
+    assert "| *EfficientNet-Lite1†* |" in md and "| *EfficientNet-Lite2 + TTA†* |" in md
+    assert "Beyond the seed (ph2.beyond)" in md and "| Δ |" not in md  # no empty Published/Δ columns
+    assert "| Δ |" not in seed and "| Published |" in seed  # the demo's CNN is not a published one: Δ would be empty
+    transfer = (tmp / "reports/tables/ph2/ph2_transferability_three_class.md").read_text()
+    assert "| *EfficientNet-Lite0* |" in transfer and "| *EfficientNet-Lite1†* |" in transfer
     metrics = read_json(tmp / "reports/metrics/ph2.json")
     assert "ph2/efficientnet_lite2+tta/-2/melanoma_vs_rest/stratified/balanced_accuracy" in metrics
 
@@ -386,7 +394,8 @@ def test_every_demo_table_says_it_is_synthetic_and_the_eer_table_has_intervals(d
     the seed check is about the published tables, not our numbers."""
     tmp, _ = demo_run
     tables = sorted((tmp / "reports/tables").glob("*/*.md"))
-    lacking = [t.name for t in tables if "Synthetic demo data" not in t.read_text() and t.stem != "anomaly_seed_check"]
+    lacking = [t.name for t in tables if "Synthetic demo data" not in t.read_text()
+               and t.stem not in ("anomaly_seed_check", "methods")]  # methods: the protocol, not a result
     assert len(tables) > 20 and lacking == []
     rows = [r for f in sorted((tmp / "reports/records/anomaly").glob("*.json")) for r in read_json(f)["rows"]]
     assert all(r["eer_ci"][0] <= r["eer"] <= r["eer_ci"][1] for r in rows)  # a percentile interval holds its EER

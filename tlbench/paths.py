@@ -50,7 +50,10 @@ RECIPES_FEATURES = FEATURES / "recipes"
 RECIPES_RESULTS = RECORDS / "recipes.json"
 RECIPES_TIMING = TIMINGS / "recipes_evaluate_rates.json"
 
-TABLES_TEX = REPORTS / "tables.tex"
+TABLES_TEX = REPORTS / "tables.tex"  # every table; main.tex + supplement.tex split them for a paper
+MAIN_TEX = REPORTS / "tables" / "main.tex"  # the reproductions of the seed's Tables 1-7
+SUPPLEMENT_TEX = REPORTS / "tables" / "supplement.tex"  # everything else
+METHODS_TEX = REPORTS / "tables" / "methods.tex"  # every experiment's methods paragraphs
 REPORTS_INDEX = REPORTS / "README.md"
 
 

@@ -11,6 +11,9 @@ from .stage import main
 def run(params: Params, progress: bool = True) -> None:
     root = params.root_dir
     written = [atomic_write_text(root / paths.TABLES_TEX, index.tables_tex(root)),
+               atomic_write_text(root / paths.MAIN_TEX, index.part_tex(root, "main")),
+               atomic_write_text(root / paths.SUPPLEMENT_TEX, index.part_tex(root, "supplement")),
+               atomic_write_text(root / paths.METHODS_TEX, index.methods_tex(root)),
                atomic_write_text(root / paths.REPORTS_INDEX, index.readme(root, params.profile))]
     for path in written:
         print(f"wrote {path}")

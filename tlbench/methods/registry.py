@@ -75,7 +75,7 @@ MEASURES: Registry[Entry] = Registry("measure", [
           kind="domain"),
     Entry("pad", "proxy A-distance", "2 (1 − 2 err), err the 5-fold CV error of a linear source-vs-target classifier",
           direction="lower", kind="domain"),
-    Entry("coral", "CORAL distance", "squared Frobenius distance of the source and target covariances over 4 d²", direction="lower", kind="domain"),
+    Entry("coral", "CORAL distance", "squared Frobenius distance of the source and target covariances over 4d²", direction="lower", kind="domain"),
     Entry("logme", "LogME", "You et al. 2021", direction="higher", kind="layer"),
     Entry("h_score", "H-score", "Bao et al. 2019", direction="higher", kind="layer"),
     Entry("h_score_lw", "H-score (LW)", "with a Ledoit-Wolf covariance, Ibrahim et al. 2022", direction="higher",

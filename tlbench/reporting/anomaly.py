@@ -16,10 +16,10 @@ from ..models.specs import BACKBONES
 from .captions import BEYOND_MARK, math_label
 from .outputs import INTERVAL_BOUNDS
 from .experiments import EXPERIMENTS
-from .figures import pyplot, save_figure
+from .figures import TEXT_WIDTH, new_figure, outside_legend, save_figure, series_style
 from .paper_values import ANOMALY_SOURCE, TABLE1, TABLE_COMPLETE, TABLE_COMPLETE_NUMBER, TABLE_PARTIAL, TABLE_PARTIAL_NUMBER
 from .paper_values import SPACES as PAPER_SPACES
-from .render import Column, Rich, Section, Table, join, render_pair
+from .render import Column, Rich, Section, Table, join, render_pair, scientific, table_ref
 
 PUBLISHED = {"eer": TABLE1}  # measure -> {(source, target): values per PAPER_SPACES}
 MAX_EER = 100.0
@@ -67,9 +67,13 @@ def pair_order(scenes: list[str]) -> list[tuple[str, str]]:
     return [(s, t) for t in scenes for s in [t] + [x for x in scenes if x != t]]
 
 
-def _fmt_gap(x) -> str:
-    """Domain gaps span orders of magnitude between spaces: three significant digits."""
-    return "" if x is None else f"{x:.3g}"
+def gap_formatter(values):
+    """One format for a whole gap table: three decimals while every non-zero gap lies in [0.01, 1000), else
+    every non-zero gap as m.mm × 10^e (gaps span orders of magnitude between spaces)."""
+    nonzero = [abs(v) for v in values if v]
+    if not nonzero or (min(nonzero) >= 0.01 and max(nonzero) < 1000):
+        return lambda x: "" if x is None else f"{x:.3f}"
+    return lambda x: "" if x is None else "0" if x == 0 else scientific(x)
 
 
 def _space_columns(spaces: list[str], with_published: bool) -> list[Column]:
@@ -81,7 +85,7 @@ def _space_columns(spaces: list[str], with_published: bool) -> list[Column]:
 def measure_rows(rows: list[dict], scenes: list[str], spaces: list[str], measure: str) -> list[list[str]]:
     value = {(r["source"], r["target"], r["space"]): r[measure] for r in rows}
     published = PUBLISHED.get(measure)
-    fmt = _fmt_gap if MEASURES[measure].kind == "domain" else _fmt
+    fmt = gap_formatter(list(value.values())) if MEASURES[measure].kind == "domain" else _fmt
     if published is None:
         return [[label(s), label(t)] + [fmt(value[(s, t, sp)]) for sp in spaces] for s, t in pair_order(scenes)]
     return [[label(s), label(t)] + [c for sp in spaces for c in
@@ -106,6 +110,9 @@ def cdfg_rows(rows: list[dict], scenes: list[str], spaces: list[str]) -> dict[st
     return {"g_part": partial, "g_comp": complete}
 
 
+GREEK = {"gamma": "γ", "nu": "ν", "mu": "μ"}  # parameter names as the papers write them
+
+
 def protocol_text(rows: list[dict]) -> str:
     first = rows[0]
     det, tca = first["detector"], first["tca"]
@@ -115,12 +122,12 @@ def protocol_text(rows: list[dict]) -> str:
              ", ".join(f"{SPACES.label(s)} {g:.3g}" for s, g in gammas.items() if g is not None) + "); "
              if det.get("gamma") == "shared" else "")
     solvers = sorted({r["tca_solver"] for r in rows if r.get("tca_solver")})
-    tca_text = (f"TCA: {tca['n_components']} components, {tca['kernel']} kernel, mu = {tca['mu']}, "
+    tca_text = (f"TCA: {tca['n_components']} components, {tca['kernel']} kernel, μ = {tca['mu']}, "
                 f"{'unit-variance components (Pan et al.)' if tca.get('normalise', 'pan') == 'pan' else 'B-orthonormal components'}"
                 f"{', ' + '/'.join(solvers) + ' solver' if solvers else ''}, fitted on source and target training frames "
                 f"(at most {tca['max_samples_per_domain']} per domain, no target labels).")
     return (
-        f"Detector: {DETECTORS.label(det['kind'])} ({', '.join(f'{k} = {v}' for k, v in det.items() if k != 'kind')}; {gamma}"
+        f"Detector: {DETECTORS.label(det['kind'])} ({', '.join(f'{GREEK.get(k, k)} = {v}' for k, v in det.items() if k != 'kind')}; {gamma}"
         f"the same for every domain), trained on the source's normal training frames; EER at frame level over all "
         f"test clips of the target{smoothing}. Spaces: Cross-feature: z-scored features (source statistics); PCA: "
         f"{first['pca_components']} components fitted on the source (exact SVD); " + tca_text
@@ -143,7 +150,7 @@ def table_spec(measure: str) -> tuple[str, str, object, object]:
     entry = MEASURES[measure]
     if entry.kind == "domain":
         return (f"anomaly_{measure}", "", join("Domain gap", math_label(entry.label), "between source and target training frames"),
-                f"{entry.help}; no target labels; lower means closer domains.")
+                f"{entry.help[:1].upper() + entry.help[1:]}; no target labels; lower means closer domains.")
     return (f"anomaly_{measure}", "", join("Anomaly detection across domains:", math_label(entry.label)),
             f"{entry.direction.capitalize()} is better.")
 
@@ -205,9 +212,9 @@ def _cdfg_cells(risk: dict, scenes: list[str]) -> dict[str, dict[tuple, float]]:
             "g_comp": {(a, b): g_comp(risk, a, b) for a, b in combinations(scenes, 2)}}
 
 
-def beyond_table(rows: list[dict], beyond: list[dict], scenes: list[str], space: str, caption) -> Table:
-    """One space: sections EER, G_part and G_comp; the seed's detector (ours) beside each variant before and
-    after smoothing (the CDFG measures of the smoothed EERs in the smoothed columns)."""
+def beyond_table(rows: list[dict], beyond: list[dict], scenes: list[str], space: str, caption, methods) -> list[Table]:
+    """One space's EER table and its CDFG table (sections G_part and G_comp): the seed's detector (ours) beside
+    each variant before and after smoothing (the CDFG measures of the smoothed EERs in the smoothed columns)."""
     seed = _cdfg_cells({(r["source"], r["target"]): r["eer"] for r in rows if r["space"] == space}, scenes)
     raw, smooth = variant_risks(beyond, [space]), variant_risks(beyond, [space], smoothed=True)
     parts = [seed] + [c for v in raw for c in (_cdfg_cells(raw[v][space], scenes), _cdfg_cells(smooth[v][space], scenes))]
@@ -221,16 +228,22 @@ def beyond_table(rows: list[dict], beyond: list[dict], scenes: list[str], space:
     columns = [Column("Source / A", "l"), Column("Target / B", "l"), Column("seed")]
     columns += [c for v in raw for c in (Column("raw", group=ANOMALY_VARIANTS.label(v) + BEYOND_MARK),
                                          Column("sm.", group=ANOMALY_VARIANTS.label(v) + BEYOND_MARK))]
-    return Table(f"anomaly_beyond_{space}", f"Beyond the seed, {SPACES.label(space)} space: EER (%) and CDFG",
-                 caption, columns, body, wide=True)
+    eer, cdfg = body[1:1 + len(sections["eer"][1])], body[1 + len(sections["eer"][1]):]
+    return [Table(f"anomaly_beyond_{space}", f"Beyond the seed, {SPACES.label(space)} space: EER (%)", caption,
+                  [Column("Source", "l"), Column("Target", "l")] + columns[2:], eer, wide=True, methods=methods),
+            Table(f"anomaly_beyond_{space}_cdfg", f"Beyond the seed, {SPACES.label(space)} space: CDFG (EER points)",
+                  caption, [Column("Source / A", "l"), Column("Target / B", "l")] + columns[2:], cdfg, wide=True,
+                  methods=methods)]
 
 
 def beyond_tables(rows: list[dict], beyond: list[dict], scenes: list[str], spaces: list[str], context: dict) -> list[Table]:
-    """A table per space: the seed's detector beside anomaly.beyond's variants (Table 1 keeps the seed's width)."""
-    caption = join("Lower is better. seed: the seed's detector and descriptor, as in Table 1 (ours); raw and sm.: "
-                   "each variant's scores before and after smoothing.", beyond_text(context["beyond"]),
-                   f"Frame features: {context['preprocessing']}.", context["data"] + ".")
-    return [beyond_table(rows, beyond, scenes, space, caption) for space in spaces]
+    """Per space, an EER and a CDFG table: the seed's detector beside anomaly.beyond's variants (Table 1 keeps
+    the seed's width; one table of both ran past a page)."""
+    caption = join("Lower is better. seed: the seed's detector, as in", table_ref("anomaly_eer") + " (ours); raw and "
+                   "sm.: each variant's scores before and after smoothing (variants beyond the seed: †).",
+                   context["data"] + ".")
+    methods = join(beyond_text(context["beyond"]), f"Frame features: {context['preprocessing']}.")
+    return [t for space in spaces for t in beyond_table(rows, beyond, scenes, space, caption, methods)]
 
 
 def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context: dict) -> list[Table]:
@@ -247,10 +260,10 @@ def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context
         with_published = measure in PUBLISHED or MEASURES[measure].kind == "cdfg"
         keys = [Column("Source", "l"), Column("Target", "l")] if measure != "g_comp" else [Column("Dataset A", "l"), Column("Dataset B", "l")]
         where = context["published"] if with_published else ""
-        caption = join(note, protocol_text(rows), features, context["data"] + ".", where)
-        tables.append(Table(stem, short, caption, keys + _space_columns(spaces, with_published), body, wide=True))
+        tables.append(Table(stem, short, join(note, context["data"] + ".", where), keys + _space_columns(spaces, with_published),
+                            body, wide=True, methods=join(protocol_text(rows), features)))
     if all("eer_ci" in r for r in rows):
-        tables.insert(1, interval_table(rows, scenes, spaces, join(protocol_text(rows), features, context["data"] + ".")))
+        tables.insert(1, interval_table(rows, scenes, spaces, context["data"] + ".", join(protocol_text(rows), features)))
     return tables
 
 
@@ -269,11 +282,12 @@ def interval_text(rows: list[dict]) -> str:
             f"{u['min_units']} clips (units resampled: " + ", ".join(f"{label(t)} {n}" for t, n in sorted(units)) + ").")
 
 
-def interval_table(rows: list[dict], scenes: list[str], spaces: list[str], protocol) -> Table:
+def interval_table(rows: list[dict], scenes: list[str], spaces: list[str], data: str, protocol) -> Table:
+    level = rows[0]["uncertainty"]["level"]
     return Table("anomaly_eer_ci", "Anomaly detection across domains: EER (%) and its bootstrap interval",
-                 join(interval_text(rows), "Lower is better.", protocol),
+                 join(f"{level:.0%} percentile bootstrap over the target's test clips. Lower is better.", data),
                  [Column("Source", "l"), Column("Target", "l")] + [Column(SPACES.label(sp)) for sp in spaces],
-                 interval_rows(rows, scenes, spaces), wide=True)
+                 interval_rows(rows, scenes, spaces), wide=True, methods=join(interval_text(rows), protocol))
 
 
 def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict,
@@ -322,26 +336,40 @@ def correlation_table(correlations: list[dict], data: str = "") -> Table:
              fmt(c["rho_eer"]), p_value(c["p_eer"]), fmt(c["tau_gpart"]), fmt(c["rho_gpart"]), p_value(c["p_gpart"])]
             for c in correlations]
     g_part = math_label(MEASURES["g_part"].label)
-    caption = join("Kendall's τ and Spearman's ρ over the n cross-domain pairs between each gap (computed on source and "
-                   "target training frames, no labels) and the cross-domain EER, and between it and", g_part,
-                   "; positive: a larger gap goes with a worse transfer.", permutation_text(correlations[0]["n"], EXACT_UP_TO),
-                   data)
+    caption = join("Kendall's τ and Spearman's ρ over the n cross-domain pairs between each gap and the cross-domain EER, "
+                   "and between it and", g_part, "; positive: a larger gap goes with a worse transfer.", data)
+    methods = join("Gaps computed on source and target training frames, no labels.",
+                   permutation_text(correlations[0]["n"], EXACT_UP_TO))
     columns = [Column("Measure", "l"), Column("Space", "l"), Column("n"), Column("τ", group="EER"), Column("ρ", group="EER"),
                Column("p", group="EER"), Column("τ", group=g_part), Column("ρ", group=g_part), Column("p", group=g_part)]
-    return Table("anomaly_transferability", "Do domain gaps predict transfer?", caption, columns, rows, wide=True)
+    return Table("anomaly_transferability", "Do domain gaps predict transfer?", caption, columns, rows, wide=True,
+                 methods=methods)
+
+
+def axis_scale(values) -> tuple[str, dict]:
+    """A linear axis unless the values span two orders of magnitude or more: then log (all positive) or symlog
+    (zero or negative values too, linear within the smallest non-zero magnitude)."""
+    v = np.abs(np.asarray(values, dtype=float))
+    nonzero = v[v > 0]
+    if len(nonzero) < 2 or nonzero.max() / nonzero.min() < 100:
+        return "linear", {}
+    if (np.asarray(values) > 0).all():
+        return "log", {}
+    return "symlog", {"linthresh": float(nonzero.min())}
 
 
 def plot_gap_vs_eer(rows: list[dict], spaces: list[str], stem: Path, title_suffix: str = "") -> list[Path]:
-    """One panel per domain measure and space: the gap of each cross-domain pair against its EER."""
-    plt = pyplot()
+    """One panel per domain measure (rows) and space (columns): the gap of each cross-domain pair against its
+    EER, on a log or symlog axis where the gaps span orders of magnitude; the text wide."""
     gaps = [m for m in MEASURES if MEASURES[m].kind == "domain" and m in rows[0]]
-    fig, axes = plt.subplots(len(gaps), len(spaces), figsize=(2.6 * len(spaces), 2.2 * len(gaps)), squeeze=False,
-                             layout="constrained")
+    fig, axes = new_figure(TEXT_WIDTH, 1.55 * len(gaps) + 0.4, len(gaps), len(spaces))
     for i, m in enumerate(gaps):
         for j, space in enumerate(spaces):
             cross = [r for r in rows if r["space"] == space and r["source"] != r["target"]]
-            ax = axes[i][j]
-            ax.scatter([r[m] for r in cross], [r["eer"] for r in cross], s=14)
+            ax, x = axes[i][j], [r[m] for r in cross]
+            ax.scatter(x, [r["eer"] for r in cross], s=9, color=series_style(j)["color"], marker=series_style(j)["marker"])
+            scale, options = axis_scale(x)
+            ax.set_xscale(scale, **options)
             ax.set(xlabel=MEASURES.label(m), ylabel="EER (%)" if j == 0 else None,
                    title=SPACES.label(space) if i == 0 else None, ylim=(0, MAX_EER))
             ax.grid(alpha=0.3)
@@ -351,11 +379,9 @@ def plot_gap_vs_eer(rows: list[dict], spaces: list[str], stem: Path, title_suffi
 
 def plot_heatmaps(rows: list[dict], scenes: list[str], spaces: list[str], stem: Path, title_suffix: str = "") -> list[Path]:
     """EER per source (rows) and target (columns), one panel per space, on one scale that fits every value."""
-    plt = pyplot()
     eer = {(r["source"], r["target"], r["space"]): r["eer"] for r in rows}
     vmax = min(MAX_EER, 10 * np.ceil(max(eer.values()) / 10))  # never saturates: EER is at most 100
-    fig, axes = plt.subplots(1, len(spaces), figsize=(2.4 * len(spaces) + 1.2, 3.0), squeeze=False, sharey=True,
-                             layout="constrained")
+    fig, axes = new_figure(TEXT_WIDTH, 3.2, 1, len(spaces), sharey=True)
     for ax, space in zip(axes[0], spaces):
         grid = np.array([[eer[(s, t, space)] for t in scenes] for s in scenes])
         im = ax.imshow(grid, vmin=0, vmax=vmax, cmap="viridis_r")
@@ -363,13 +389,13 @@ def plot_heatmaps(rows: list[dict], scenes: list[str], spaces: list[str], stem: 
             for j in range(len(scenes)):
                 ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=7,
                         color="white" if grid[i, j] > 0.6 * vmax else "black")
-        ax.set_xticks(range(len(scenes)), [label(s) for s in scenes], rotation=30, ha="right", fontsize=8)
-        ax.set_yticks(range(len(scenes)), [label(s) for s in scenes], fontsize=8)
+        ax.set_xticks(range(len(scenes)), [label(s) for s in scenes], rotation=30, ha="right")
+        ax.set_yticks(range(len(scenes)), [label(s) for s in scenes])
         ax.set_xlabel("target")
-        ax.set_title(SPACES.label(space), fontsize=9)
+        ax.set_title(SPACES.label(space))
     axes[0][0].set_ylabel("source")
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.85, label="EER (%)")
-    fig.suptitle("Frame-level EER" + title_suffix, fontsize=10)
+    fig.suptitle("Frame-level EER" + title_suffix)
     return save_figure(fig, stem)
 
 
@@ -382,35 +408,33 @@ def roc_points(labels: np.ndarray, scores: np.ndarray):
 
 def plot_curves(scores_dir: Path, scenes: list[str], spaces: list[str], target: str, stem: Path,
                 title_suffix: str = "") -> list[Path]:
-    """One target scene: ROC (top row) and DET (bottom row, probit axes) per space, one curve per source."""
+    """One target scene: ROC (top row) and DET (bottom row, probit axes) per space, one colour, marker and line
+    style per source (the in-domain source drawn thicker); the text wide, the legend below."""
     from scipy.stats import norm
 
-    plt = pyplot()
-    fig, axes = plt.subplots(2, len(spaces), figsize=(2.5 * len(spaces), 5.0), squeeze=False, layout="constrained")
+    fig, axes = new_figure(TEXT_WIDTH, 4.6, 2, len(spaces))
     ticks = [0.01, 0.1, 0.5, 0.9, 0.99]
     probit = lambda p: norm.ppf(np.clip(p, 1e-3, 1 - 1e-3))  # noqa: E731
-    for source in scenes:
+    for k, source in enumerate(scenes):
         data = load_npy(scores_dir / f"{source}__{target}.npz")
+        style = series_style(k) | {"lw": 1.6 if source == target else 1.0, "markevery": 0.1}
         for i, space in enumerate(spaces):
             fpr, tpr = roc_points(data["labels"], data[space])
-            style = "-" if source == target else "--"
-            axes[0][i].plot(fpr, tpr, style, label=label(source), lw=1.1)
-            axes[1][i].plot(probit(fpr), probit(1 - tpr), style, lw=1.1)
+            axes[0][i].plot(fpr, tpr, label=label(source) + (" (in-domain)" if source == target else ""), **style)
+            axes[1][i].plot(probit(fpr), probit(1 - tpr), **style)
     for i, space in enumerate(spaces):
         roc, det = axes[0][i], axes[1][i]
-        roc.set(title=SPACES.label(space), xlim=(0, 1), ylim=(0, 1))
-        roc.set_xlabel("false positive rate", fontsize=8)
-        det.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
-        det.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks], fontsize=7)
+        roc.set(title=SPACES.label(space), xlim=(0, 1), ylim=(0, 1), xlabel="false positive rate")
+        det.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
+        det.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
         det.set_xlim(-3.2, 3.2), det.set_ylim(-3.2, 3.2)
-        det.set_xlabel("false positive rate (DET)", fontsize=8)
-        roc.tick_params(labelsize=7)
-    axes[0][0].set_ylabel("true positive rate", fontsize=8)
-    axes[1][0].set_ylabel("miss rate", fontsize=8)
+        det.set_xlabel("false positive rate (DET)")
+    axes[0][0].set_ylabel("true positive rate")
+    axes[1][0].set_ylabel("miss rate")
     for ax in axes.ravel():
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, title="source", title_fontsize=7, loc="lower right")
-    fig.suptitle(f"ROC and DET, target {label(target)}" + title_suffix, fontsize=10)
+    outside_legend(fig, [axes[0][0]], ncol=len(scenes), title="source")
+    fig.suptitle(f"ROC and DET, target {label(target)}" + title_suffix)
     return save_figure(fig, stem)
 
 

@@ -51,15 +51,16 @@ def selection_tables(selection: dict, beyond: list[dict], scenes: list[str], spa
             eers.append([_label(t)] + [c for sp, r in zip(spaces, picked)
                                        for c in (f"{configured[(variant, sp, t)]:.2f}", f"{r['eer']:.2f}")])
             chosen.append([_label(t)] + [r["setting_text"] for r in picked])
-    caption = join(protocol_text(), grid_text(selection["grid"]), data)
+    caption = join(protocol_text(), data)
     eer_columns = [Column("Target", "l")] + [c for sp in spaces for c in (Column("conf.", group=SPACES.label(sp)),
                                                                          Column("LOSO", group=SPACES.label(sp)))]
     return [Table("anomaly_beyond_selection", "Beyond the seed: in-domain EER (%), configured settings vs "
-                  "leave-one-scene-out selection", caption, eer_columns, eers, wide=True),
+                  "leave-one-scene-out selection", caption, eer_columns, eers, wide=True,
+                  methods=grid_text(selection["grid"])),
             Table("anomaly_beyond_selected_settings", "Beyond the seed: the post-processing selected "
                   "per target by leave one scene out", join(protocol_text(), data),
                   [Column("Target", "l")] + [Column(SPACES.label(sp), r"p{0.26\linewidth}") for sp in spaces], chosen,
-                  wide=True)]
+                  wide=True, methods=grid_text(selection["grid"]))]
 
 
 def selection_metrics(selection: dict) -> dict[str, float]:

@@ -5,8 +5,7 @@ import re
 
 from .render import Rich, join, latex_escape
 
-SYNTHETIC = ("Synthetic demo data (the demo profile's twins of the real datasets, in their layouts): the numbers "
-             "exercise the pipeline and do not estimate the real ones")
+SYNTHETIC = "Synthetic demo data: not an estimate of real numbers"
 
 
 def data_text(synthetic: bool, real: str) -> str:

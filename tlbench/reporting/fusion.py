@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .experiments import EXPERIMENTS
-from .figures import pyplot, save_figure
+from .figures import COLUMN_WIDTH, new_figure, outside_legend, save_figure, series_style
 from .paper_values import TABLE7, TABLE7_AVG, TABLE7_SOURCE
 from .captions import math_label
 from .render import PM, Column, Table, join
@@ -53,20 +53,21 @@ def table7_rows(rows: list[dict]) -> list[list]:
 
 def render(rows: list[dict], context: dict) -> Table:
     first, seeds = rows[0], sorted({r["split_seed"] for r in rows})
-    caption = join(
-        f"Mean ± sample std over n = {len(seeds)} stratified splits (seeds {', '.join(map(str, seeds))}; "
-        f"{first['n_train']} training / {first['n_test']} test images; one test image moves a split's accuracy by "
-        f"{100 / first['n_test']:.2f} points). Global: the pre-prediction layer ({first['global_node']}) of "
-        f"{first['backbone']} adapted on the source; + block k: concatenated with the k-th block's output "
-        f"({first['pooling']} pooled). Each descriptor {first['align']}d on the training split, then PCA (training "
-        f"split) to the number of features in the first column and a linear SVM (C = {first['C']:g}).",
-        f"{context['preprocessing']}.", f"{context['data']}. Profile {context['profile']}, random seed {context['seed']}.",
-        context["published"], "Higher is better.")
+    caption = join(f"Mean ± sample std over n = {len(seeds)} stratified splits. Global: the pre-prediction layer; "
+                   "+ block k: fused with block k; PCA to the first column's size, then a linear SVM. "
+                   "Higher is better.", f"{context['data']}.", context["published"])
+    methods = join(
+        f"Splits: seeds {', '.join(map(str, seeds))}; {first['n_train']} training / {first['n_test']} test images (one "
+        f"test image moves a split's accuracy by {100 / first['n_test']:.2f} points). Global: the pre-prediction layer "
+        f"({first['global_node']}) of {first['backbone']} adapted on the source; + block k: concatenated with the k-th "
+        f"block's output ({first['pooling']} pooled). Each descriptor {first['align']}d on the training split, then "
+        f"PCA (training split) and a linear SVM (C = {first['C']:g}).", f"{context['preprocessing']}.",
+        f"Profile {context['profile']}, random seed {context['seed']}.")
     cols = [Column("Features")]
     for c in columns(rows):
         cols += [Column("ours", pm=True, group=SHORT_LABELS[c]), Column("publ.", group=SHORT_LABELS[c])]
     return Table("fusion", "Multi-layer fusion on Supermarket Produce: accuracy (%)", caption, cols, table7_rows(rows),
-                 wide=True, tabcolsep="3pt")
+                 wide=True, tabcolsep="3pt", methods=methods)
 
 
 def render_transferability(summary: dict, provenance: str = "") -> Table | None:
@@ -88,31 +89,34 @@ def render_transferability(summary: dict, provenance: str = "") -> Table | None:
         pair = [transfer[c][m] for c in cols], [mean[c] for c in cols]
         (tau, rho), p = rank_correlation(*pair), rank_correlation_p(*pair)[0]
         correlation.append(f"{MEASURES.label(m)}: τ = {signed(tau)} (p = {p_value(p)}), ρ = {signed(rho)}")
-    caption = join("LogME and H-score of each Table 7 column's descriptor (aligned, before PCA) beside its accuracy "
-                   "averaged over PCA sizes and splits; rank correlation with the accuracy over the "
-                   f"n = {len(cols)} columns (p: exact two-sided permutation p-value of τ over all {len(cols)}! "
-                   "orderings):", "; ".join(correlation) + ".", provenance)
+    caption = join("LogME and H-score of each fused descriptor beside its mean accuracy; rank correlation over the "
+                   f"n = {len(cols)} columns:", "; ".join(correlation) + ".", provenance.split(". ")[0] + ".")
+    methods = join("Measures on each descriptor as aligned, before PCA; accuracy averaged over PCA sizes and splits; "
+                   f"p: exact two-sided permutation p-value of τ over all {len(cols)}! orderings.", provenance)
     return Table("fusion_transferability", "Supermarket Produce: layer-ranking measures per descriptor", caption,
                  [Column("Features", "l"), Column("Accuracy (%)")] + [Column(math_label(MEASURES.label(m))) for m in measures],
-                 rows, wide=True)
+                 rows, wide=True, methods=methods)
 
 
 def plot_accuracy(rows: list[dict], stem: Path, title_suffix: str = "") -> list[Path]:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 3.4), layout="constrained")
-    acc, sizes = accuracies(rows), sorted({r["n_components"] for r in rows})
+    """Accuracy against the PCA size, one colour and marker per Table 7 column: ours solid with ± sample std,
+    the published dashed in the same colour; a column wide, the legend below the axes."""
+    fig, axes = new_figure(COLUMN_WIDTH, 3.0)
+    ax, acc, sizes = axes[0][0], accuracies(rows), sorted({r["n_components"] for r in rows})
     for k, col in enumerate(columns(rows)):
+        style = series_style(k)
         mean = np.array([acc[(col, n)].mean() for n in sizes])
         std = np.array([_std(acc[(col, n)]) for n in sizes])
         yerr = np.vstack([np.minimum(std, mean), np.minimum(std, 100 - mean)])
-        line = ax.errorbar(sizes, mean, yerr=yerr, marker="o", ms=4, capsize=3, label=f"{COLUMN_LABELS[col]} (ours)")
-        ax.plot(sorted(TABLE7), [TABLE7[n][k] for n in sorted(TABLE7)], "--", color=line[0].get_color(), alpha=0.5,
-                label=f"{COLUMN_LABELS[col]} (published)")
+        ax.errorbar(sizes, mean, yerr=yerr, color=style["color"], marker=style["marker"], capsize=2,
+                    label=f"{SHORT_LABELS[col]}, ours")
+        ax.plot(sorted(TABLE7), [TABLE7[n][k] for n in sorted(TABLE7)], linestyle="--", color=style["color"],
+                marker=style["marker"], mfc="none", alpha=0.7, label=f"{SHORT_LABELS[col]}, published")
     ax.set(xlabel="features after PCA", ylabel="accuracy (%)", xticks=sizes)
     ax.set_ylim(top=100)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=6, ncol=2)
-    ax.set_title("Supermarket Produce, mean ± sample std over splits" + title_suffix, fontsize=9)
+    ax.set_title("Supermarket Produce" + title_suffix)
+    outside_legend(fig, [ax], ncol=2)
     return save_figure(fig, stem)
 
 
@@ -124,19 +128,20 @@ def accuracy_plot_rows(rows: list[dict]) -> tuple[list[str], list[list]]:
 
 
 def plot_history(history: list[dict], stem: Path, title_suffix: str = "") -> list[Path]:
-    plt = pyplot()
+    """Loss and accuracy per epoch of the fine-tuning, training and held-out split: a column wide."""
+    fig, axes = new_figure(COLUMN_WIDTH, 2.2, 1, 2)
+    a, b = axes[0]
     epochs = [int(h["epoch"]) for h in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.8), layout="constrained")
-    for split in ("train", "val"):
-        name = "held-out" if split == "val" else split
-        a.plot(epochs, [h[f"{split}_loss"] for h in history], marker="o", label=name)
-        b.plot(epochs, [100 * h[f"{split}_accuracy"] for h in history], marker="o", label=name)
+    for i, split in enumerate(("train", "val")):
+        style, name = series_style(i), "held-out" if split == "val" else split
+        a.plot(epochs, [h[f"{split}_loss"] for h in history], **style, label=name)
+        b.plot(epochs, [100 * h[f"{split}_accuracy"] for h in history], **style, label=name)
     a.set(xlabel="epoch", ylabel="cross-entropy", title="loss", xticks=epochs)
     b.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy", xticks=epochs, ylim=(0, 100))
     for ax in (a, b):
         ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle("Fine-tuning on Fruits-360" + title_suffix, fontsize=10)
+    fig.suptitle("Fine-tuning on Fruits-360" + title_suffix)
+    outside_legend(fig, [a], ncol=2)
     return save_figure(fig, stem)
 
 

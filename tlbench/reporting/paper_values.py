@@ -16,11 +16,11 @@ TABLE6 = {
     ("resnet50", -6): (100352, 100.0, 90.5, 7.4),
     ("resnet50", -7): (100352, 100.0, 90.5, 9.73),
 }
-TABLE6_SOURCE = "dos Santos and Ponti, SIBGRAPI 2018 (Table 6 of the source lecture)"
+TABLE6_SOURCE = "dos Santos and Ponti, SIBGRAPI 2018 (the lecture's Table 6)"
 
 # Tables 1-5: video anomaly detection across domains, EER (%) [dos Santos, Ribeiro and Ponti, JVCI 2019].
 # Spaces: "Cross-feature" (raw), PCA, TCA. Keys use tlbench's scene names.
-ANOMALY_SOURCE = "dos Santos, Ribeiro and Ponti, JVCI 2019 (Tables 1-5 of the source lecture)"
+ANOMALY_SOURCE = "dos Santos, Ribeiro and Ponti, JVCI 2019 (the lecture's Tables 1–5)"
 SPACES = ("raw", "pca", "tca")
 TABLE1 = {  # (source, target) -> (raw, pca, tca)
     ("ped1", "ped1"): (51.4, 35.17, 39.68), ("ped2", "ped1"): (51.46, 39.13, 41.7),
@@ -50,7 +50,7 @@ TABLE_COMPLETE_NUMBER = {k: (3 if "train" not in k else 5) for k in TABLE_COMPLE
 
 # Table 7: accuracy (%) on Supermarket Produce, ResNet50 pre-trained on ImageNet and adapted on
 # Fruits-360 [dos Santos and Ponti, SIBGRAPI 2019]. n_components -> (global, +block1, +block2, +block3)
-TABLE7_SOURCE = "dos Santos and Ponti, SIBGRAPI 2019 (Table 7 of the source lecture)"
+TABLE7_SOURCE = "dos Santos and Ponti, SIBGRAPI 2019 (the lecture's Table 7)"
 TABLE7 = {
     256: (28.24, 36.48, 37.18, 37.33),
     192: (30.24, 36.08, 37.33, 37.48),

@@ -14,7 +14,7 @@ from ..models.specs import BACKBONES
 from .captions import BEYOND_MARK, data_text, math_label
 from .experiments import EXPERIMENTS
 from .outputs import INTERVAL_BOUNDS
-from .figures import pyplot, save_figure
+from .figures import TEXT_WIDTH, new_figure, outside_legend, save_figure, series_style
 from .paper_values import TABLE6
 from .render import PM, Column, Section, Table, join
 
@@ -70,9 +70,11 @@ def ours_by_layer(sub: pd.DataFrame, protocols: list[str]) -> dict[tuple[str, in
     return ours
 
 
-def _keys_by_backbone(ours: dict) -> dict[str, list[tuple[str, int]]]:
-    backbones = list(dict.fromkeys([k[0] for k in ours] + [k[0] for k in TABLE6]))
-    return {bb: sorted({k for k in list(ours) + list(TABLE6) if k[0] == bb}, key=lambda k: -k[1]) for bb in backbones}
+def _keys_by_backbone(ours: dict, with_published: bool = True) -> dict[str, list[tuple[str, int]]]:
+    """(backbone, layer) keys per section: ours, then (with_published) the published CNNs' too."""
+    published = list(TABLE6) if with_published else []
+    backbones = list(dict.fromkeys([k[0] for k in ours] + [k[0] for k in published]))
+    return {bb: sorted({k for k in list(ours) + published if k[0] == bb}, key=lambda k: -k[1]) for bb in backbones}
 
 
 def not_worse_than_best(folds: pd.DataFrame, alpha: float) -> set[int]:
@@ -92,15 +94,16 @@ def not_worse_than_best(folds: pd.DataFrame, alpha: float) -> set[int]:
     return tied
 
 
-def ph2_table_rows(df: pd.DataFrame, task: str, beyond=(), alpha: float = 0.05) -> tuple[list, list[str]]:
+def ph2_table_rows(df: pd.DataFrame, task: str, beyond=(), alpha: float = 0.05,
+                   with_published: bool = True) -> tuple[list, list[str]]:
     """Rows of one task's Table 6 comparison (a section per CNN): per protocol the mean ± sample std over
-    the folds and the pooled BA (one decimal: one PH2 image of 200 moves a fold mean by 0.5), the published
-    mean ± std, and Δ = ours (folds as published) - published."""
+    the folds and the pooled BA (one decimal: one PH2 image of 200 moves a fold mean by 0.5), then (with_published)
+    the published mean ± std and Δ = ours (folds as published) - published."""
     sub = df[df.task == task]
     protocols = [p for p in PROTOCOLS if p in set(sub.protocol)]
     ours = ours_by_layer(sub, protocols)
     rows = []
-    for bb, keys in _keys_by_backbone(ours).items():
+    for bb, keys in _keys_by_backbone(ours, with_published).items():
         rows.append(Section(section_label(bb, beyond)))
         in_ours = [k for k in keys if k in ours]
         bold = {p: not_worse_than_best(sub[(sub.backbone == bb) & (sub.protocol == p)], alpha) if in_ours else set()
@@ -115,23 +118,24 @@ def ph2_table_rows(df: pd.DataFrame, task: str, beyond=(), alpha: float = 0.05) 
                     cells += [PM(f"{m:.1f}", f"{sd:.1f}", bold=key[1] in bold[p]), "" if pooled is None else f"{pooled:.1f}"]
                 else:
                     cells += [None, None]
-            cells.append(PM(f"{s[2]:.1f}", f"{s[3]:.2f}") if s else None)
-            paper = o and s and protocols and protocols[0] == "paper"
-            cells.append(f"{o['scores']['paper'][0] - s[2]:+.1f}" if paper else None)
+            if with_published:
+                cells.append(PM(f"{s[2]:.1f}", f"{s[3]:.2f}") if s else None)
+                paper = o and s and protocols and protocols[0] == "paper"
+                cells.append(f"{o['scores']['paper'][0] - s[2]:+.1f}" if paper else None)
             rows.append(cells)
     return rows, protocols
 
 
-def feature_rows(df: pd.DataFrame, beyond=()) -> list:
+def feature_rows(df: pd.DataFrame, beyond=(), with_published: bool = True) -> list:
     """Per CNN and layer: node, feature count and % of features with variance, ours beside the published."""
     ours = ours_by_layer(df[df.task == df.task.iloc[0]], [])
     rows = []
-    for bb, keys in _keys_by_backbone(ours).items():
+    for bb, keys in _keys_by_backbone(ours, with_published).items():
         rows.append(Section(section_label(bb, beyond)))
         for key in keys:
             o, s = ours.get(key), TABLE6.get(key)
             rows.append([str(key[1]), o["node"] if o else None, str((o or {}).get("n_features") or s[0]),
-                         f"{o['variance']:.1f}" if o else None, f"{s[1]:.1f}" if s else None])
+                         f"{o['variance']:.1f}" if o else None] + ([f"{s[1]:.1f}" if s else None] if with_published else []))
     return rows
 
 
@@ -150,31 +154,64 @@ def beyond_text(beyond) -> str:
             "views named there.")
 
 
+def _parts(df: pd.DataFrame, beyond) -> list[tuple[str, pd.DataFrame, bool]]:
+    """(stem suffix, records, with the published values) of the seed's sweeps and, apart, those beyond it:
+    together they ran past a page."""
+    seed, extra = df[~df.backbone.isin(list(beyond))], df[df.backbone.isin(list(beyond))]
+    return [("", seed, True)] + ([("_beyond", extra, False)] if len(extra) else [])
+
+
+def feature_tables(df: pd.DataFrame, ctx: Ph2Context, caption, methods) -> list[Table]:
+    """`caption(with_published)`: the seed's sweeps sit beside the published values, those beyond it do not."""
+    tables = []
+    for suffix, part, published in _parts(df, ctx.beyond):
+        columns = [Column("Layer"), Column("Node", "l"), Column("Features")]
+        columns += [Column("ours", group="Var. (%)"), Column("publ.", group="Var. (%)")] if published else [Column("Var. (%)")]
+        short = "PH2 layer sweep: features per layer" + (", beyond the seed†" if suffix else "")
+        tables.append(Table(f"ph2_features{suffix}", short, caption(published), columns, feature_rows(part, ctx.beyond, published),
+                            wide=False, methods=methods))
+    return tables
+
+
+def layer_tables(df: pd.DataFrame, task: str, ctx: Ph2Context, caption, methods) -> list[Table]:
+    tables = []
+    for suffix, part, published in _parts(df, ctx.beyond):
+        rows, protocols = ph2_table_rows(part, task, ctx.beyond, ctx.alpha, published)
+        columns = [Column("Layer")]
+        for p in protocols:
+            columns += [Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
+                        Column("pooled", group=PROTOCOLS[p].label)]
+        columns += [Column("Published", pm=True), Column("Δ")] if published else []
+        delta = published and any(r[-1] is not None for r in rows if not isinstance(r, Section))
+        if published and not delta:  # no CNN both here and in the publication: an empty Δ column
+            columns, rows = columns[:-1], [r if isinstance(r, Section) else r[:-1] for r in rows]
+        short = f"PH2 layer sweep, {TASKS[task].label} (%)" + (", beyond the seed†" if suffix else "")
+        tables.append(Table(f"ph2_layers_{task}{suffix}", short, caption(published, delta), columns, rows, wide=True,
+                            methods=methods))
+    return tables
+
+
 def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
     df = pd.DataFrame.from_records(records)
     first = df.iloc[0]
     data = data_text(ctx.synthetic, "PH2 (Mendonça et al. 2013)")
     prep = " ".join(f"{backbone_label(k)}: {v}." for k, v in sorted(ctx.preprocessing.items()))
-    provenance = f"{data}. {prep} Profile {ctx.profile}, random seed {ctx.seed}." + beyond_text(ctx.beyond)
-    tables = [Table("ph2_features", "PH2 layer sweep: features per layer",
-                    join("Layers by Keras-style index (−1 is the prediction layer); the torch node we read; the number of "
-                         "features and the percentage of them with non-zero variance over the images.", provenance, ctx.published),
-                    [Column("Layer"), Column("Node", "l"), Column("Features"), Column("ours", group="Var. (%)"),
-                     Column("publ.", group="Var. (%)")], feature_rows(df), wide=True)]
+    provenance = f"{prep} Profile {ctx.profile}, random seed {ctx.seed}." + beyond_text(ctx.beyond)
+    protocols = [p for p in PROTOCOLS if p in set(df.protocol)]
+    tables = feature_tables(df, ctx, lambda published: join(
+        "Per layer (Keras-style index, −1: prediction layer): the torch node, feature count and % of features with "
+        "non-zero variance.", data + ".", ctx.published if published else ""), provenance)
+    caption = lambda published, delta: join(  # noqa: E731
+        f"Linear SVM, {int(first.n_folds)}-fold CV: mean ± sample std; pooled: out-of-fold balanced accuracy. "
+        f"Higher is better. Bold: not worse than the best layer (corrected resampled "
+        f"t-test, α = {ctx.alpha:g}).", "Δ = ours (folds as published) − published." if delta else "", data + ".",
+        ctx.published if published else "")
+    methods = join(_protocol_caption(protocols, first), provenance,
+                   "The publication does not state its task, nor whether its folds were stratified (its 0.5-point grid "
+                   "also fits stratified folds scored by accuracy). Bold: the corrected resampled t-test (Nadeau and "
+                   "Bengio 2003) pairs the folds and inflates the variance for their overlapping training sets.")
     for task in (t for t in TASKS if t in set(df.task)):
-        rows, protocols = ph2_table_rows(df, task, ctx.beyond, ctx.alpha)
-        columns = [Column("Layer")]
-        for p in protocols:
-            columns += [Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
-                        Column("pooled", group=PROTOCOLS[p].label)]
-        columns += [Column("Published", pm=True), Column("Δ")]
-        caption = join(_protocol_caption(protocols, first), provenance, ctx.published,
-                       "The publication does not state its task, nor whether its folds were stratified (its 0.5-point grid "
-                       "also fits stratified folds scored by accuracy). Δ = ours (folds as published) − published. "
-                       f"Bold: each CNN's best layer and every layer that the corrected resampled t-test (Nadeau and "
-                       f"Bengio 2003, paired folds) does not find worse than it at level {ctx.alpha:g}.")
-        tables.append(Table(f"ph2_layers_{task}", f"PH2 layer sweep, {TASKS[task].label} (%)", caption, columns, rows,
-                            wide=True))
+        tables += layer_tables(df, task, ctx, caption, methods)
     return tables
 
 
@@ -189,33 +226,37 @@ def sweep_curves(records: list[dict]) -> dict[tuple[str, str, str], pd.DataFrame
     return out
 
 
-def plot_ph2_layers(records: list[dict], out_stem: Path, title_suffix: str = "") -> list[Path]:
-    """Score vs layer, one panel per task, ours (solid, ± sample std clipped to [0, 100]) beside the published (dashed)."""
-    plt = pyplot()
+def plot_ph2_layers(records: list[dict], out_stem: Path, title_suffix: str = "", beyond=()) -> list[Path]:
+    """Score vs layer, one panel per task: a colour and marker per CNN, a line style per protocol (ours with
+    ± sample std clipped to [0, 100]), the published dotted with open markers; the text wide, legend below."""
     curves = sweep_curves(records)
     tasks = [t for t in TASKS if any(k[1] == t for k in curves)]
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False, sharey=True,
-                             layout="constrained")
+    backbones = list(dict.fromkeys([k[0] for k in curves] + [k[0] for k in TABLE6]))
+    protocols = list(dict.fromkeys(k[2] for k in curves))
+    fig, axes = new_figure(TEXT_WIDTH, 3.2, 1, len(tasks), sharey=True)
     for ax, task in zip(axes[0], tasks):
         groups = [(k, v) for k, v in curves.items() if k[1] == task]
         for n, ((bb, _, protocol), agg) in enumerate(groups):
-            dodge = 0.1 * (n - (len(groups) - 1) / 2)  # keep error bars apart
+            style = series_style(backbones.index(bb))
+            dodge = 0.06 * (n - (len(groups) - 1) / 2)  # keep error bars apart
             mean, std = agg["mean"].to_numpy(), agg["std"].fillna(0).to_numpy()
             yerr = np.vstack([np.minimum(std, mean), np.minimum(std, 100 - mean)])  # scores live in [0, 100]
-            ax.errorbar(agg.index + dodge, mean, yerr=yerr, marker="o", capsize=3, ms=4,
-                        label=f"{backbone_label(bb)}, {protocol_header(protocol)}")
+            ax.errorbar(agg.index + dodge, mean, yerr=yerr, color=style["color"], marker=style["marker"], capsize=2,
+                        linestyle=("-", "--", "-.")[protocols.index(protocol) % 3], elinewidth=0.6,
+                        label=f"{section_label(bb, beyond)}, {protocol_header(protocol)}")
         for bb in dict.fromkeys(k[0] for k in TABLE6):
+            style = series_style(backbones.index(bb))
             layers = sorted((k[1] for k in TABLE6 if k[0] == bb), reverse=True)
-            ax.plot(layers, [TABLE6[(bb, l)][2] for l in layers], "--", marker="s", ms=4, alpha=0.6,
-                    label=f"{backbone_label(bb)}, published")
-        ax.set_title(TASKS[task].label, fontsize=9)
+            ax.plot(layers, [TABLE6[(bb, l)][2] for l in layers], linestyle=":", color=style["color"],
+                    marker=style["marker"], mfc="none", label=f"{backbone_label(bb)}, published")
+        ax.set_title(TASKS[task].label)
         ax.set_xlabel("layer (Keras-style index)")
         ax.set_ylim(top=100)
         ax.invert_xaxis()
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("mean over folds (%)")
-    axes[0][-1].legend(fontsize=6, loc="lower left")
-    fig.suptitle("PH2 layer sweep" + title_suffix, fontsize=10)
+    fig.suptitle("PH2 layer sweep" + title_suffix)
+    outside_legend(fig, axes[0], ncol=2)
     return save_figure(fig, out_stem)
 
 
@@ -265,8 +306,8 @@ def _measures_of(transfer: dict) -> list[str]:
     return [m for m in MEASURES if layers and any(m in values for v in layers for values in v.values())]
 
 
-def transferability_tables(summary: dict) -> tuple[list, list]:
-    """Per backbone, task and layer: the CV means beside LogME and H-score; and per measure and protocol
+def transferability_tables(summary: dict, task: str, beyond=()) -> tuple[list, list]:
+    """For one task, per backbone and layer: the CV means beside LogME and H-score; and per measure and protocol
     the rank correlation with the CV mean over the layers and whether both pick the same top layer."""
     from ..methods.rank import p_value, rank_correlation, signed
     from ..methods.uncertainty import rank_correlation_p
@@ -274,26 +315,24 @@ def transferability_tables(summary: dict) -> tuple[list, list]:
     values, summary_rows = [], []
     for bb, transfer in summary.get("transferability", {}).items():
         layers = [k for k in transfer if k != "source_model"]
-        values.append(Section(backbone_label(bb)))
-        summary_rows.append(Section(backbone_label(bb)))
-        for task in TASKS:
-            cells = {layer: summary["ph2_layers"][bb][layer].get(task) for layer in layers}
-            if not all(cells.values()):
-                continue
-            protocols = [p for p in PROTOCOLS if p in cells[layers[0]]]
-            leep = transfer.get("source_model", {}).get(task, {}).get("leep")
-            for layer in layers:
-                values.append([TASKS[task].short, layer] + [f"{cells[layer][p]['mean']:.1f}" for p in protocols]
-                              + [f"{transfer[layer][task][m]:.4g}" for m in _measures_of(transfer)])
-            for m in _measures_of(transfer):
-                score = [transfer[layer][task][m] for layer in layers]
-                for p in protocols:
-                    cv = [cells[layer][p]["mean"] for layer in layers]
-                    tau, rho = rank_correlation(score, cv)
-                    p_tau = rank_correlation_p(score, cv)[0]
-                    summary_rows.append([TASKS[task].short, MEASURES.label(m), p, str(len(layers)), signed(tau),
-                                         signed(rho), p_value(p_tau), same_top_text(score, cv, layers),
-                                         "" if leep is None else f"{leep:.3f}"])
+        cells = {layer: summary["ph2_layers"][bb][layer].get(task) for layer in layers}
+        if not all(cells.values()):
+            continue
+        values.append(Section(section_label(bb, beyond)))
+        summary_rows.append(Section(section_label(bb, beyond)))
+        protocols = [p for p in PROTOCOLS if p in cells[layers[0]]]
+        leep = transfer.get("source_model", {}).get(task, {}).get("leep")
+        for layer in layers:
+            values.append([layer] + [f"{cells[layer][p]['mean']:.1f}" for p in protocols]
+                          + [f"{transfer[layer][task][m]:.4g}" for m in _measures_of(transfer)])
+        for m in _measures_of(transfer):
+            score = [transfer[layer][task][m] for layer in layers]
+            for p in protocols:
+                cv = [cells[layer][p]["mean"] for layer in layers]
+                tau, rho = rank_correlation(score, cv)
+                p_tau = rank_correlation_p(score, cv)[0]
+                summary_rows.append([MEASURES.label(m), p, str(len(layers)), signed(tau), signed(rho), p_value(p_tau),
+                                     same_top_text(score, cv, layers), "" if leep is None else f"{leep:.3f}"])
     return values, summary_rows
 
 
@@ -304,30 +343,36 @@ def same_top_text(score: list[float], cv: list[float], layers: list[str]) -> str
     return "yes" if layers[int(np.argmax(score))] == layers[int(np.argmax(cv))] else "no"
 
 
-def render_transferability(summary: dict, provenance: str = "") -> list[Table]:
+def render_transferability(summary: dict, provenance: str = "", beyond=()) -> list[Table]:
+    """Per task: the measures beside the CV means, and how well they rank the layers (one table of both
+    tasks ran past a page)."""
     from ..methods.rank import permutation_text
     from ..methods.uncertainty import EXACT_UP_TO
 
-    values, correlations = transferability_tables(summary)
-    if not values:
+    if not summary.get("transferability"):
         return []
     transfer = next(iter(summary["transferability"].values()))
     protocols = [p for p in PROTOCOLS if any(p in t for l in summary["ph2_layers"].values() for x in l.values()
                                              for t in x.values())]
-    columns = [Column("Task", "l"), Column("Layer")] + [Column(p, group="CV mean (%)") for p in protocols] + \
+    columns = [Column("Layer")] + [Column(p, group="CV mean (%)") for p in protocols] + \
         [Column(math_label(MEASURES.label(m)), group="Measures") for m in _measures_of(transfer)]
-    return [
-        Table("ph2_transferability", "PH2: layer-ranking measures beside the CV means",
-              join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2022), "
-                   "computed on the features and labels alone (higher is better), beside the linear SVM's CV means per "
-                   "protocol (paper: folds as published; stratified: stratified CV).", provenance),
-              columns, values, wide=True),
-        Table("ph2_transferability_summary", "PH2: do the measures rank the layers as CV does?",
-              join("Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, and whether "
-                   "the measure's best layer is the CV's; LEEP (Nguyen et al. 2020) scores the backbone's ImageNet "
-                   "head, once per backbone and task.", permutation_text(len(next(iter(summary["transferability"].values()))) - 1,
-                                                                          EXACT_UP_TO),
-                   "Same top: “tie” where the best layer is tied on either side.", provenance),
-              [Column("Task", "l"), Column("Measure", "l"), Column("CV", "l"), Column("n"), Column("τ"), Column("ρ"),
-               Column("p"), Column("Same top", "c"), Column("LEEP")], correlations, wide=True),
-    ]
+    methods = join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2022) "
+                   "are computed on the features and labels alone; LEEP (Nguyen et al. 2020) scores the backbone's "
+                   "ImageNet head, once per backbone and task. CV means per protocol (paper: folds as published; "
+                   "stratified: stratified CV).", permutation_text(len(transfer) - 1, EXACT_UP_TO), provenance)
+    data = provenance.split(". ")[0] + "."
+    tables = []
+    for task in TASKS:
+        values, correlations = transferability_tables(summary, task, beyond)
+        if not values:
+            continue
+        tables += [
+            Table(f"ph2_transferability_{task}", f"PH2, {TASKS[task].label}: layer-ranking measures beside the CV means",
+                  join("Higher is better for every measure.", data), columns, values, wide=True, methods=methods),
+            Table(f"ph2_transferability_summary_{task}", f"PH2, {TASKS[task].label}: do the measures rank the layers as CV does?",
+                  join("Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, with the "
+                       "permutation p of τ; Same top: the measure's best layer is the CV's (“tie”: a best layer is tied).",
+                       data),
+                  [Column("Measure", "l"), Column("CV", "l"), Column("n"), Column("τ"), Column("ρ"), Column("p"),
+                   Column("Same top", "c"), Column("LEEP")], correlations, wide=True, methods=methods)]
+    return tables

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .captions import data_text
 from .experiments import EXPERIMENTS
-from .figures import pyplot, save_figure
+from .figures import COLUMN_WIDTH, new_figure, outside_legend, save_figure, series_style
 from .render import PM, Column, Table, join
 
 
@@ -15,28 +15,29 @@ def render(out: dict, folds: int) -> Table:
              PM(f"{100 * r['mean']:.1f}", f"{100 * r['std']:.1f}") if "std" in r else PM(f"{100 * r['mean']:.1f}", "")]
             for r in out["results"]]
     data = data_text(out["synthetic"], "CIFAR-10 (Krizhevsky 2009)")
-    caption = join(f"On a {100 * out['fraction']:g} % stratified subsample ({out['n_train']} training, {n_test} test images; "
-                   f"one test image is {100 / n_test:.2f} points); CV accuracy: mean ± sample std over n = {folds} folds of "
-                   f"the training images. Backbone {out['backbone']}: {out['preprocessing']}.",
-                   f"{data}. Profile {out['profile']}, random seed {out['seed']}.")
+    caption = join(f"On a {100 * out['fraction']:g} % stratified subsample; CV accuracy: mean ± sample std over n = {folds} "
+                   "folds of the training images. Higher is better.", f"{data}.")
+    methods = join(f"{out['n_train']} training, {n_test} test images (one test image is {100 / n_test:.2f} points). "
+                   f"Backbone {out['backbone']}: {out['preprocessing']}.", f"Profile {out['profile']}, random seed {out['seed']}.")
     return Table("recipes", "The seed's teaching recipes: accuracy (%)", caption,
                  [Column("Recipe", "l"), Column("What", "p{0.5\\linewidth}"), Column("Metric", "l"),
-                  Column("Ours", pm=True)], rows, wide=True)
+                  Column("Ours", pm=True)], rows, wide=True, methods=methods)
 
 
 def plot_curves(out: dict, stem: Path, title_suffix: str = "") -> list[Path]:
-    plt = pyplot()
-    fig, (a, b) = plt.subplots(1, 2, figsize=(7, 2.8), layout="constrained")
+    """The softmax head's accuracy per epoch (training and test) and the autoencoder's loss: a column wide."""
+    fig, axes = new_figure(COLUMN_WIDTH, 2.2, 1, 2)
+    a, b = axes[0]
     h = out["finetune_history"]
-    a.plot([x["epoch"] for x in h], [100 * x["train_accuracy"] for x in h], marker="o", label="train")
-    a.plot([x["epoch"] for x in h], [100 * x["val_accuracy"] for x in h], marker="o", label="test")
+    for i, (key, name) in enumerate((("train_accuracy", "train"), ("val_accuracy", "test"))):
+        a.plot([x["epoch"] for x in h], [100 * x[key] for x in h], **series_style(i), label=name)
     a.set(title="new softmax head", xlabel="epoch", ylabel="accuracy (%)", ylim=(0, 100))
-    b.plot(range(1, len(out["autoencoder_loss"]) + 1), out["autoencoder_loss"], marker="o")
+    b.plot(range(1, len(out["autoencoder_loss"]) + 1), out["autoencoder_loss"], **series_style(2))
     b.set(title="autoencoder", xlabel="epoch", ylabel="reconstruction MSE")
     for ax in (a, b):
         ax.grid(alpha=0.3)
-    a.legend()
-    fig.suptitle("Teaching recipes: training curves" + title_suffix, fontsize=10)
+    fig.suptitle("Teaching recipes" + title_suffix)
+    outside_legend(fig, [a], ncol=2)
     return save_figure(fig, stem)
 
 

@@ -19,22 +19,40 @@ _LATEX_SPECIALS = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{
                    "±": r"$\pm$", "–": "--", "−": "$-$", "→": r"$\rightarrow$", "->": r"$\rightarrow$",
                    "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                   "τ": r"$\tau$", "ρ": r"$\rho$", "Δ": r"$\Delta$", "×": r"$\times$", "ç": r"\c{c}", "†": r"\textdagger{}"}
+                   "τ": r"$\tau$", "ρ": r"$\rho$", "Δ": r"$\Delta$", "×": r"$\times$", "ç": r"\c{c}", "†": r"$^\dagger$",
+                   "α": r"$\alpha$", "γ": r"$\gamma$", "μ": r"$\mu$", "ν": r"$\nu$"}
 # "->" before ">", a minus sign where a hyphen starts a number ("-2", "(-0.40"), then single characters
-_LATEX_PATTERN = re.compile(r"->|(?<![\w.])-(?=\d)|[<>|²±–−→&%$#_{}~^\\τρΔ×ç†]")
+_LATEX_PATTERN = re.compile(r"->|(?<![\w.])-(?=\d)|[<>|²±–−→&%$#_{}~^\\τρΔ×ç†αγμν]")
+_DIMENSIONS = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # 224x224 -> 224×224 (a times sign, not a letter)
+_K_EQUALS = re.compile(r"(?<![\w\\{$])k = (\d+)")  # the k of k-NN in math: $k = 1$
+_SQUARED = re.compile(r"(?<![A-Za-z])(\d*[a-z])²")  # 4d² -> $4d^2$ (MMD² keeps its text superscript)
 
 
 def latex_escape(value) -> str:
     """Text for LaTeX: every special character escaped, `->` as an arrow, a minus for negative numbers."""
     if isinstance(value, Rich):
         return value.tex
-    return _LATEX_PATTERN.sub(lambda m: "$-$" if m.group() == "-" else _LATEX_SPECIALS[m.group()], str(value))
+    text = _SQUARED.sub("\x00\\1\x00", _DIMENSIONS.sub("\\1×\\2", str(value)))
+    text = _LATEX_PATTERN.sub(lambda m: "$-$" if m.group() == "-" else _LATEX_SPECIALS[m.group()], text)
+    text = re.sub("\x00([^\x00]*)\x00", r"$\1^2$", text)  # after escaping, so that the $ stay math
+    return _K_EQUALS.sub(r"$k = \1$", text)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(x: float, decimals: int = 2) -> Rich:
+    """m.mm × 10^e with a fixed number of decimals: $7.71\\times10^{12}$ in LaTeX, 7.71×10¹² in Markdown."""
+    mantissa, exponent = f"{x:.{decimals}e}".split("e")
+    e = int(exponent)
+    tex_mantissa = mantissa.replace("-", "$-$")
+    return Rich(rf"{tex_mantissa}$\times10^{{{e}}}$", f"{mantissa}×10{str(e).translate(_SUPERSCRIPT)}")
 
 
 def markdown_escape(value) -> str:
     if isinstance(value, Rich):
         return value.md
-    return str(value).replace("|", r"\|")
+    return _DIMENSIONS.sub("\\1×\\2", str(value)).replace("|", r"\|")
 
 
 @dataclass(frozen=True)
@@ -94,11 +112,21 @@ class Table:
     columns: list[Column]
     rows: list = field(default_factory=list)  # lists of cells, or Section
     wide: bool = False  # table* (both columns of a two-column paper)
+    methods: object = ""  # the protocol, preprocessing and provenance: the experiment's methods paragraph, not the caption
     tabcolsep: str = "4pt"
 
     @property
     def label(self) -> str:
-        return "tab:tlbench-" + self.stem.replace("_", "-")
+        return table_label(self.stem)
+
+
+def table_label(stem: str) -> str:
+    return "tab:tlbench-" + stem.replace("_", "-")
+
+
+def table_ref(stem: str) -> Rich:
+    """Another generated table by reference: `Table~\\ref{...}` in LaTeX (numbered by the paper), its stem in Markdown."""
+    return Rich(rf"Table~\ref{{{table_label(stem)}}}", f"`{stem}`")
 
 
 def _tex_cell(cell, column: Column) -> str:
@@ -179,7 +207,7 @@ def _md_context(t: Table) -> dict:
                            for c in t.columns) + "|"
     return {"header": "| " + " | ".join(head(c) for c in t.columns) + " |", "align": align, "rows": rows,
             "short": markdown_escape(t.short), "caption": markdown_escape(_sentence(t.short)) + " " + markdown_escape(t.caption),
-            "stem": t.stem}
+            "methods": markdown_escape(t.methods), "stem": t.stem}
 
 
 def environment(kind: str) -> jinja2.Environment:
@@ -213,4 +241,21 @@ def write_pair(folder: Path, stem: str, texts: dict[str, str]) -> list[Path]:
 
 
 def write_tables(folder: Path, tables: list[Table]) -> list[Path]:
-    return [p for t in tables for p in write_pair(folder, t.stem, render_table(t))]
+    """Each table's `.tex` and `.md`, and the experiment's methods paragraphs (`methods.tex`, `methods.md`)."""
+    written = [p for t in tables for p in write_pair(folder, t.stem, render_table(t))]
+    return written + write_pair(folder, METHODS_STEM, render_methods(tables))
+
+
+METHODS_STEM = "methods"  # reports/tables/<experiment>/methods.{tex,md}: not a table
+
+
+def render_methods(tables: list[Table]) -> dict[str, str]:
+    """One paragraph per distinct methods text, naming the tables it describes (\\ref in LaTeX)."""
+    groups: dict[tuple[str, str], list[Table]] = {}
+    for t in tables:
+        if t.methods not in (None, ""):
+            groups.setdefault((latex_escape(t.methods), markdown_escape(t.methods)), []).append(t)
+    paragraphs = [{"tex_refs": ", ".join(rf"\ref{{{t.label}}}" for t in group),
+                   "md_refs": ", ".join(f"`{t.stem}`" for t in group), "tex": tex, "md": md, "n": len(group)}
+                  for (tex, md), group in groups.items()]
+    return render_pair("methods", paragraphs=paragraphs)

@@ -60,7 +60,7 @@ def write_plots_data(params: Params, spaces: list[str]) -> None:
 
 def write_figures(params: Params, rows: list[dict], spaces: list[str], beyond: list[dict]) -> None:
     from ...reporting import anomaly
-    from ...reporting.captions import figure_suffix
+    from ...reporting.captions import BEYOND_MARK, figure_suffix
 
     scenes, suffix = params.model.anomaly.scenes, figure_suffix(params.settings.synthetic)
     figures = params.resolve_path(paths.figures("anomaly"))
@@ -72,8 +72,8 @@ def write_figures(params: Params, rows: list[dict], spaces: list[str], beyond: l
         anomaly.plot_gap_vs_eer(rows, spaces, figures / "anomaly_gap_vs_eer", suffix)
     for variant in anomaly.variants_of(beyond):
         anomaly.plot_heatmaps([r for r in beyond if r["variant"] == variant], scenes, spaces,
-                              figures / f"anomaly_{variant}_eer_heatmap", f" ({anomaly.ANOMALY_VARIANTS.label(variant)}, "
-                              f"beyond the seed){suffix}")
+                              figures / f"anomaly_{variant}_eer_heatmap", f" ({anomaly.ANOMALY_VARIANTS.label(variant)}"
+                              f"{BEYOND_MARK}, beyond the seed){suffix}")
 
 
 def run(params: Params, progress: bool = True) -> None:

@@ -27,10 +27,11 @@ def run(params: Params, progress: bool = True) -> None:
                              beyond=tuple(key for key, _, _, beyond in params.ph2_models() if beyond),
                              alpha=params.model.uncertainty.alpha)
     provenance = f"{data_text(synthetic, 'PH2')}. Profile {params.profile}, random seed {params.seed}."
-    tables = ph2.render_ph2_tables(rows, context) + ph2.render_transferability(summary, provenance)
+    tables = ph2.render_ph2_tables(rows, context) + ph2.render_transferability(summary, provenance, context.beyond)
     for path in write_tables(params.resolve_path(paths.tables("ph2")), tables):
         print(f"wrote {path}")
-    ph2.plot_ph2_layers(rows, params.resolve_path(paths.figures("ph2")) / "ph2_layers", figure_suffix(synthetic))
+    ph2.plot_ph2_layers(rows, params.resolve_path(paths.figures("ph2")) / "ph2_layers", figure_suffix(synthetic),
+                        context.beyond)
     for stem, (header, data) in ph2.sweep_plot_rows(rows).items():
         write_csv(params.resolve_path(paths.plots("ph2")) / f"{stem}.csv", header, data)
     write_metrics(params, "ph2")
