@@ -166,3 +166,22 @@ def test_pad_folds_keep_clips_together():
     assert 2 * (1 - 2 * (1 - shuffled)) > 1.5  # what frame-shuffled folds report
     assert proxy_a_distance(Xs, Xt, gs, gt) < 0.6
     assert proxy_a_distance(Xs, Xt) < 0.6  # contiguous blocks of frames in order keep clips together too
+
+
+def test_a_layer_s_decompositions_serve_every_task_only_for_the_same_array():
+    """ph2_evaluate scores both tasks with one feature matrix: the label-free decompositions are computed
+    once for it (LastArrayMemo), and an array with other values is decomposed anew, never served stale."""
+    from tlbench.methods.layer_ranking import LastArrayMemo, h_score_shrinkage
+
+    calls = []
+    memo = LastArrayMemo(lambda F: calls.append(1) or float(F.sum()))
+    A = np.ones((3, 4))
+    assert memo(A) == memo(A) == 12.0 and len(calls) == 1
+    B = A.copy()
+    assert memo(B) == 12.0 and len(calls) == 2  # equal values, another object: computed again
+    rng = np.random.default_rng(3)
+    F, G = rng.normal(size=(40, 300)), rng.normal(size=(40, 300)) * 3 + 1
+    y = rng.integers(0, 3, 40)
+    first = [h_score_shrinkage(F, y), h_score_shrinkage(G, y), h_score_shrinkage(F, y)]
+    fresh = [h_score_shrinkage(F.copy(), y), h_score_shrinkage(G.copy(), y)]
+    assert first[0] == first[2] == fresh[0] and first[1] == fresh[1] and first[0] != first[1]
