@@ -71,6 +71,17 @@ class Registry(Generic[E]):
             raise TlbenchError(f"{self.kind} {name!r} has no implementation loaded: import the module that implements it")
         return entry.impl
 
+    def implemented(self, kind: str) -> list[E]:
+        """Every entry of a kind, each with its code: an entry registered without an implementation is an
+        error, not a column that silently drops out of the tables."""
+        entries = [e for e in self._entries.values() if e.kind == kind]
+        missing = [e.name for e in entries if e.impl is None]
+        if missing:
+            raise TlbenchError(f"{self.kind} {', '.join(map(repr, missing))} ({kind}) registered without an "
+                               "implementation: import the module that calls "
+                               f"`{self.kind.upper()}S.implement` for it before using the {kind} {self.kind}s")
+        return entries
+
     def __contains__(self, name) -> bool:
         return name in self._entries
 

@@ -23,11 +23,11 @@ def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.n
 
 
 def measures(kind: str) -> list:
-    """Every registered measure of a kind with an implementation: "scores" (from labels and scores)
+    """Every registered measure of a kind (each must be implemented): "scores" (from labels and scores)
     or "domain" (a gap between the source's and the target's training frames)."""
     from ...methods import domain_gap, eer  # noqa: F401 (they implement eer, MMD, PAD, CORAL)
 
-    return [m for m in MEASURES.values() if m.kind == kind and m.impl is not None]
+    return MEASURES.implemented(kind)
 
 
 def domain_gaps(params: Params, space, data: dict) -> dict:

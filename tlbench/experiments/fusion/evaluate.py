@@ -47,7 +47,7 @@ def column_measures(desc: dict, y: np.ndarray, how: str) -> dict:
     from ...methods.fusion import align
     from ...methods.registry import MEASURES
 
-    chosen = [m for m in MEASURES.values() if m.kind == "layer" and m.impl is not None]
+    chosen = MEASURES.implemented("layer")
     out = {}
     for col in COLUMNS:
         parts = [align(d, d[:1], how)[0] for d in [desc["global"]] + ([desc[col]] if col != "global" else [])]

@@ -68,7 +68,7 @@ def layer_measures(params: Params, X: np.ndarray, clinical: np.ndarray) -> dict:
     from ...methods import layer_ranking  # noqa: F401 (implements them)
     from ...methods.protocols import task_labels
 
-    chosen = [m for m in MEASURES.values() if m.kind == "layer" and m.impl is not None]
+    chosen = MEASURES.implemented("layer")
     return {task: {m.name: float(f"{m.impl(X, task_labels(task, clinical)):.6g}") for m in chosen}
             for task in params.model.ph2.tasks}
 
@@ -80,7 +80,7 @@ def source_model_measures(params: Params, logits: np.ndarray, clinical: np.ndarr
 
     z = logits - logits.max(axis=1, keepdims=True)
     theta = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    chosen = [m for m in MEASURES.values() if m.kind == "source_model" and m.impl is not None]
+    chosen = MEASURES.implemented("source_model")
     return {task: {m.name: float(f"{m.impl(theta, task_labels(task, clinical)):.6g}") for m in chosen}
             for task in params.model.ph2.tasks}
 
