@@ -36,7 +36,9 @@ def make_project(root: Path, stages: dict[str, dict | None], edit_params=None) -
         edit_params(raw)
     (root / "params.yaml").write_text(yaml.safe_dump(raw))
     shutil.copy(REPO / ".dvcignore", root / ".dvcignore")
-    subprocess.run([dvc(), "init", "--no-scm", "-q"], cwd=root, check=True)
+    subprocess.run([dvc(), "init", "--no-scm", "-q"], cwd=root, env=environment(), check=True)
+    with open(root / ".dvc/config", "a") as config:  # the repository's settings
+        config.write("    analytics = false\n    check_update = false\n")
     return root
 
 
@@ -47,8 +49,10 @@ def set_params(root: Path, edit) -> None:
 
 
 def environment() -> dict:
-    """This interpreter's `python` first on PATH, as `make repro` puts the venv's."""
-    return os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """This interpreter's `python` first on PATH, as `make repro` puts the venv's; no DVC analytics or update
+    check (as the repository's .dvc/config): with no network their detached reporters only add waiting."""
+    return os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                         "DVC_NO_ANALYTICS": "1"}
 
 
 def repro(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

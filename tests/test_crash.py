@@ -21,11 +21,13 @@ def _leftovers(root):
 
 
 def _kill_stage_when_it_writes(root, module: str) -> int:
-    """Start `dvc repro`; once the stage has a temporary output folder, SIGKILL the stage's process."""
+    """Start `dvc repro`; once the stage has a temporary output folder, SIGKILL the stage's process.
+    DVC's output goes to a file, not a pipe: waiting for a pipe's end also waits for every process that
+    inherited it; the exit of `dvc repro` is what counts, and what is left running is named on a timeout."""
     import subprocess
 
-    proc = subprocess.Popen([dvc(), "repro"], cwd=root, env=environment(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    log = open(root.parent / "dvc_repro.log", "wb")
+    proc = subprocess.Popen([dvc(), "repro"], cwd=root, env=environment(), stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     while not (root / "data/features/anomaly").is_dir() or not _leftovers(root):
         assert proc.poll() is None and time.monotonic() < deadline, "the stage ended before it was killed"
@@ -34,7 +36,15 @@ def _kill_stage_when_it_writes(root, module: str) -> int:
     assert stages, "the stage's process was not found"
     for p in stages:
         p.kill()
-    proc.communicate(timeout=120)
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        left = [(p.pid, p.status(), " ".join(p.cmdline())[:120]) for p in psutil.Process(proc.pid).children(recursive=True)]
+        proc.kill()
+        raise AssertionError(f"dvc repro did not exit within 120 s of the kill; still running: {left}; output: "
+                             f"{(root.parent / 'dvc_repro.log').read_text(errors='replace')[-2000:]}") from None
+    finally:
+        log.close()
     return proc.returncode
 
 
