@@ -45,6 +45,7 @@ DOCUMENT = r"""\documentclass[twocolumn,letterpaper]{article}
 def figure_floats(root: Path) -> str:
     """Every figure at its printed width: `figure` for a column-wide one, `figure*` for a text-wide one."""
     from .figures import COLUMN_WIDTH, DPI
+    from .render import latex_escape
 
     floats = []
     for pdf in sorted((root / paths.REPORTS / "figures").glob("*/*.pdf")):
@@ -52,7 +53,7 @@ def figure_floats(root: Path) -> str:
         wide = not png.is_file() or png_width(png) > round(COLUMN_WIDTH * DPI)
         env, rel = ("figure*" if wide else "figure"), pdf.relative_to(root).with_suffix("").as_posix()
         floats.append(f"\\begin{{{env}}}[tbp]\\centering\\includegraphics{{{rel}}}"
-                      f"\\caption{{\\texttt{{{pdf.stem.replace('_', chr(92) + '_')}}}}}\\end{{{env}}}")
+                      f"\\caption{{\\texttt{{{latex_escape(pdf.stem)}}}}}\\end{{{env}}}")
     return "\n".join(floats)
 
 

@@ -198,20 +198,23 @@ def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
     prep = " ".join(f"{backbone_label(k)}: {v}." for k, v in sorted(ctx.preprocessing.items()))
     provenance = f"{prep} Profile {ctx.profile}, random seed {ctx.seed}." + beyond_text(ctx.beyond)
     protocols = [p for p in PROTOCOLS if p in set(df.protocol)]
-    tables = feature_tables(df, ctx, lambda published: join(
-        "Per layer (Keras-style index, −1: prediction layer): the torch node, feature count and % of features with "
-        "non-zero variance.", data + ".", ctx.published if published else ""), provenance)
-    caption = lambda published, delta: join(  # noqa: E731
-        f"Linear SVM, {int(first.n_folds)}-fold CV: mean ± sample std; pooled: out-of-fold balanced accuracy. "
-        f"Higher is better. Bold: not worse than the best layer (corrected resampled "
-        f"t-test, α = {ctx.alpha:g}).", "Δ = ours (folds as published) − published." if delta else "", data + ".",
-        ctx.published if published else "")
+    def features_caption(published: bool):
+        return join("Per layer (Keras-style index, −1: prediction layer): the torch node, feature count and % of "
+                    "features with non-zero variance.", data + ".", ctx.published if published else "")
+
+    def layers_caption(published: bool, delta: bool):
+        return join(f"Linear SVM, {int(first.n_folds)}-fold CV: mean ± sample std; pooled: out-of-fold balanced "
+                    f"accuracy. Higher is better. Bold: not worse than the best layer (corrected resampled t-test, "
+                    f"α = {ctx.alpha:g}).", "Δ = ours (folds as published) − published." if delta else "",
+                    data + ".", ctx.published if published else "")
+
+    tables = feature_tables(df, ctx, features_caption, provenance)
     methods = join(_protocol_caption(protocols, first), provenance,
                    "The publication does not state its task, nor whether its folds were stratified (its 0.5-point grid "
                    "also fits stratified folds scored by accuracy). Bold: the corrected resampled t-test (Nadeau and "
                    "Bengio 2003) pairs the folds and inflates the variance for their overlapping training sets.")
     for task in (t for t in TASKS if t in set(df.task)):
-        tables += layer_tables(df, task, ctx, caption, methods)
+        tables += layer_tables(df, task, ctx, layers_caption, methods)
     return tables
 
 

@@ -25,17 +25,16 @@ _LATEX_SPECIALS = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{
 _LATEX_PATTERN = re.compile(r"->|(?<![\w.])-(?=\d)|[<>|²±–−→&%$#_{}~^\\τρΔ×ç†αγμν]")
 _DIMENSIONS = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # 224x224 -> 224×224 (a times sign, not a letter)
 _K_EQUALS = re.compile(r"(?<![\w\\{$])k = (\d+)")  # the k of k-NN in math: $k = 1$
-_SQUARED = re.compile(r"(?<![A-Za-z])(\d*[a-z])²")  # 4d² -> $4d^2$ (MMD² keeps its text superscript)
+_SQUARED = re.compile(r"(?<![A-Za-z])(\d*[a-z])\\textsuperscript\{2\}")  # 4d² -> $4d^2$ (MMD² stays text)
 
 
 def latex_escape(value) -> str:
     """Text for LaTeX: every special character escaped, `->` as an arrow, a minus for negative numbers."""
     if isinstance(value, Rich):
         return value.tex
-    text = _SQUARED.sub("\x00\\1\x00", _DIMENSIONS.sub("\\1×\\2", str(value)))
+    text = _DIMENSIONS.sub("\\1×\\2", str(value))
     text = _LATEX_PATTERN.sub(lambda m: "$-$" if m.group() == "-" else _LATEX_SPECIALS[m.group()], text)
-    text = re.sub("\x00([^\x00]*)\x00", r"$\1^2$", text)  # after escaping, so that the $ stay math
-    return _K_EQUALS.sub(r"$k = \1$", text)
+    return _K_EQUALS.sub(r"$k = \1$", _SQUARED.sub(r"$\1^2$", text))
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
