@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tlbench-installed
 
-.PHONY: install repro test bench bench-baseline check paper clean
+.PHONY: install repro test lint bench bench-baseline check paper clean
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ repro: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# ruff, configured in pyproject.toml ([tool.ruff]); CI runs it before the tests
+lint: install
+	$(BIN)/ruff check .
 
 BENCH_STORE := file://benchmarks/baseline
 BENCH := $(BIN)/python -m pytest benchmarks -q --benchmark-only --benchmark-storage=$(BENCH_STORE)

@@ -62,7 +62,9 @@ def finetune_epoch(root: Path, precision: str) -> dict:
 
 def main(out_file: str | None) -> dict:
     root = Path(tempfile.mkdtemp())
-    paths = PH2.load(write_ph2(root / "PH2Dataset", 0, {0: 16, 1: 16, 2: 16}, (192, 144), 2), expect_full=False).image_paths
+    paths = PH2.load(
+        write_ph2(root / "PH2Dataset", 0, {0: 16, 1: 16, 2: 16}, (192, 144), 2), expect_full=False
+    ).image_paths
     report = {"gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, "torch": torch.__version__}
     report["cpu_fp32"] = extract(paths, root / "cpu", "cpu", "fp32")
     if torch.cuda.is_available():

@@ -57,12 +57,17 @@ def main() -> dict:
     }
     r = rates
     stages = {
-        "ph2_extract (200 images, VGG-19 + ResNet50)": 200 / r["ph2_extract vgg19 (layers -2..-7)"] + 200 / r["ph2_extract resnet50 (layers -2..-7)"],
+        "ph2_extract (200 images, VGG-19 + ResNet50)": 200 / r["ph2_extract vgg19 (layers -2..-7)"]
+        + 200 / r["ph2_extract resnet50 (layers -2..-7)"],
         # York Belleview's frame count depends on its video and is left out
-        "anomaly_extract (Ped1 14,000 + Ped2 4,560 + York Train 4,961 frames)": (14000 + 4560 + 4961) / r["anomaly_extract resnet50 (Ped2 frames, layer -2)"],
-        "fusion_finetune (Fruits-360 2018.09: 41,322 images x 10 epochs)": 41322 * 10 / r["fusion_finetune resnet50 (train, all layers)"],
+        "anomaly_extract (Ped1 14,000 + Ped2 4,560 + York Train 4,961 frames)": (14000 + 4560 + 4961)
+        / r["anomaly_extract resnet50 (Ped2 frames, layer -2)"],
+        "fusion_finetune (Fruits-360 2018.09: 41,322 images x 10 epochs)": 41322
+        * 10
+        / r["fusion_finetune resnet50 (train, all layers)"],
         "fusion_extract (Supermarket Produce, 2,633 images)": 2633 / r["ph2_extract resnet50 (layers -2..-7)"],
-        "recipes_evaluate extraction (CIFAR-10 5 %: 3,000 images)": 3000 / r["anomaly_extract resnet50 (Ped2 frames, layer -2)"],
+        "recipes_evaluate extraction (CIFAR-10 5 %: 3,000 images)": 3000
+        / r["anomaly_extract resnet50 (Ped2 frames, layer -2)"],
     }
     return {"torch_threads": torch.get_num_threads(), "rates_per_second": {k: round(v, 2) for k, v in rates.items()},
             "estimated_seconds": {k: round(v) for k, v in stages.items()}}

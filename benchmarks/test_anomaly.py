@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from tlbench.methods.tca import TCA
 from tlbench.methods.eer import eer
+from tlbench.methods.tca import TCA
 
 DIM = 1280  # EfficientNet-Lite0 pre-logits; ResNet50's is 2048
 

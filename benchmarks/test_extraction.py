@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+from tlbench.methods.protocols import cross_validate, cv_splits
 from tlbench.models.backbones import build_backbone, feature_extractor
 from tlbench.models.device import autocast
-from tlbench.methods.protocols import cross_validate, cv_splits
 from tlbench.models.specs import backbone
 
 # multiply-adds per 224x224 image, x2 for FLOPs

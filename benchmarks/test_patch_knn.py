@@ -4,7 +4,6 @@ The bank here is random; the greedy coreset's cost is measured apart, for a 1 % 
 import time
 
 import numpy as np
-import pytest
 
 from tlbench.methods.coreset import greedy_coreset
 from tlbench.methods.patch_knn import PatchKNN

@@ -88,7 +88,8 @@ def test_extraction_reaches_85_percent_of_the_bare_forward_pass(benchmark, image
     benchmark.extra_info.update(end_to_end_images_per_s=round(statistics.median(e2e), 2),
                                 bare_images_per_s=round(statistics.median(bare), 2), ratio=round(ratio, 3),
                                 threads=torch.get_num_threads())
-    print(f"{name} {kind}: end to end {statistics.median(e2e):.1f} images/s, bare {statistics.median(bare):.1f}: {ratio:.0%}")
+    print(f"{name} {kind}: end to end {statistics.median(e2e):.1f} images/s, "
+          f"bare {statistics.median(bare):.1f}: {ratio:.0%}")
     assert ratio >= 0.85
 
 
@@ -113,7 +114,9 @@ def test_one_pass_sweep_is_5x_the_seeds_truncated_models(benchmark, images, tmp_
     ratio = seconds["seed"] / seconds["one_pass"]
     benchmark.extra_info.update(seed_seconds=round(seconds["seed"], 1), one_pass_seconds=round(seconds["one_pass"], 1),
                                 ratio=round(ratio, 2))
-    print(f"{name}: seed's truncated models {seconds['seed']:.1f} s, one pass {seconds['one_pass']:.1f} s: {ratio:.1f}x")
+    print(
+        f"{name}: seed's truncated models {seconds['seed']:.1f} s, one pass {seconds['one_pass']:.1f} s: {ratio:.1f}x"
+    )
     assert ratio >= 5.0
 
 

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 from scipy.linalg import eigh
 
+from tlbench.errors import TlbenchError
 from tlbench.methods.detectors import Detector
 from tlbench.methods.spaces import Space
 from tlbench.methods.tca import TCA, generalized_eigh_rank_one
-from tlbench.errors import TlbenchError
 
 
 def domains(seed=0, n=120, d=12, shift=2.0):

@@ -82,6 +82,8 @@ def test_no_beyond_section_records_no_selection_rather_than_failing():
 
     from tlbench.experiments.anomaly.beyond import selection_record
 
-    params = SimpleNamespace(seed=0, model=SimpleNamespace(anomaly=SimpleNamespace(beyond=None, scenes=["ped2"], spaces=["raw"])))
+    params = SimpleNamespace(
+        seed=0, model=SimpleNamespace(anomaly=SimpleNamespace(beyond=None, scenes=["ped2"], spaces=["raw"]))
+    )
     record = selection_record(params, [], [])
     assert record["protocol"] == "none" and record["rows"] == []

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from tlbench.models.backbones import build_backbone, feature_extractor, pypi_weights_path, rename_lukemelas_keys
 from tlbench.errors import TlbenchError
+from tlbench.models.backbones import build_backbone, feature_extractor, pypi_weights_path, rename_lukemelas_keys
 from tlbench.models.specs import BACKBONES, backbone
 
 # The feature counts of the ImageNet head (-1, for LEEP), then of the seed's Table 6 (Keras layers

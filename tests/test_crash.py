@@ -39,7 +39,9 @@ def _kill_stage_when_it_writes(root, module: str) -> int:
     try:
         proc.wait(timeout=120)
     except subprocess.TimeoutExpired:
-        left = [(p.pid, p.status(), " ".join(p.cmdline())[:120]) for p in psutil.Process(proc.pid).children(recursive=True)]
+        left = [
+            (p.pid, p.status(), " ".join(p.cmdline())[:120]) for p in psutil.Process(proc.pid).children(recursive=True)
+        ]
         proc.kill()
         raise AssertionError(f"dvc repro did not exit within 120 s of the kill; still running: {left}; output: "
                              f"{(root.parent / 'dvc_repro.log').read_text(errors='replace')[-2000:]}") from None

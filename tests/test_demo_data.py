@@ -4,8 +4,8 @@ import numpy as np
 from PIL import Image
 
 from tests.conftest import samples_or_skip
-from tlbench.data.ph2 import PH2, parse_ph2_table
 from tlbench.data.demo.ph2 import write_ph2
+from tlbench.data.ph2 import PH2, parse_ph2_table
 
 
 def digest(root):

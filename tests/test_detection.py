@@ -23,7 +23,9 @@ def in_domain(tmp_path_factory):
     for args in (["demo-data"], *[["anomaly-extract", s] for s in SCENES], ["anomaly-gamma"],
                  ["anomaly-evaluate"]):
         assert main(["--params", str(params), "--no-progress", *args]) == 0, args
-    rows = [r for s in SCENES for t in SCENES for r in read_json(tmp / f"reports/records/anomaly/{s}__{t}.json")["rows"]]
+    rows = [
+        r for s in SCENES for t in SCENES for r in read_json(tmp / f"reports/records/anomaly/{s}__{t}.json")["rows"]
+    ]
     return tmp, rows
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.dvc_deps import code_deps, stage_entries
+from tests.dvc_deps import closure, code_deps, stage_entries
 from tlbench import paths
 
 
@@ -45,6 +45,29 @@ def test_the_check_fails_when_a_stage_misses_a_module_it_imports(tmp_path):
     problems = missing_and_extra(doctored)
     assert problems["ph2_evaluate"] == ({"tlbench/methods/protocols.py"}, set())
     assert problems["ph2_report"] == (set(), {"tlbench/models/extract.py"})
+
+
+def stage_imports(dvc_yaml=REPO / "dvc.yaml") -> dict[str, set[str]]:
+    """{stage entry module: the other stages' entry modules it imports, transitively}, for those that do."""
+    entries = {entry for entry, _ in stage_entries(dvc_yaml).values()}
+    found = {entry: closure(entry) & (entries - {entry}) for entry in entries}
+    return {entry: others for entry, others in found.items() if others}
+
+
+def test_no_stage_imports_another_stage():
+    """Shared logic lives in a library module (e.g. experiments/anomaly/common.py): a stage that imports
+    another stage re-runs whenever that stage's code changes (hours on the paper profile)."""
+    assert stage_imports() == {}
+
+
+def test_the_stage_import_check_sees_an_import_of_a_stage(tmp_path):
+    text = (REPO / "dvc.yaml").read_text()
+    # a doctored dvc.yaml that also runs the library the anomaly stages share as a stage of its own
+    doctored = tmp_path / "dvc.yaml"
+    doctored.write_text(text.replace("python -m tlbench.experiments.anomaly.gamma",
+                                     "python -m tlbench.experiments.anomaly.common", 1))
+    found = stage_imports(doctored)
+    assert "tlbench.experiments.anomaly.common" in found["tlbench.experiments.anomaly.evaluate"]
 
 
 def test_closure_follows_imports_inside_functions():
@@ -84,9 +107,25 @@ def test_stage_paths_are_the_ones_tlbench_declares():
         data = {p for p in used if not p.startswith("tlbench/") and not p.startswith("data/${profile}/")}
         assert data <= declared, f"{stage}: {data - declared} not in tlbench/paths.py"
     used_anywhere = set().union(*stage_paths().values())
-    internal = {paths.DATA, paths.FEATURES, paths.REPORTS, paths.METRICS, paths.TABLES, paths.FIGURES, paths.DOWNLOADS,
-                paths.FINETUNE_WORK, paths.TIMINGS, paths.ANOMALY_FEATURES, paths.ANOMALY_SCORES, paths.ANOMALY_MOTION, paths.RECORDS,
-                paths.PROVENANCE, paths.PLOTS, paths.PH2_TIMING, paths.RECIPES_TIMING}
+    internal = {
+        paths.DATA,
+        paths.FEATURES,
+        paths.REPORTS,
+        paths.METRICS,
+        paths.TABLES,
+        paths.FIGURES,
+        paths.DOWNLOADS,
+        paths.FINETUNE_WORK,
+        paths.TIMINGS,
+        paths.ANOMALY_FEATURES,
+        paths.ANOMALY_SCORES,
+        paths.ANOMALY_MOTION,
+        paths.RECORDS,
+        paths.PROVENANCE,
+        paths.PLOTS,
+        paths.PH2_TIMING,
+        paths.RECIPES_TIMING,
+    }
     unused = {p.as_posix() for p in vars(paths).values() if isinstance(p, PurePath)} - used_anywhere - \
         {p.as_posix() for p in internal}
     assert unused == set(), f"paths.py declares paths no stage names: {unused}"
@@ -119,7 +158,9 @@ def resolved_params(folder, profile: str) -> dict[str, set[str]]:
 def test_stages_read_only_the_active_profiles_keys_and_data(tmp_path):
     demo = resolved_params(tmp_path / "demo", "demo")
     assert "profiles.demo.ph2_backbones" in demo["ph2_extract"]
-    assert not any(k.startswith("profiles.paper") for keys in demo.values() for k in keys)  # a paper edit re-runs nothing
+    assert not any(
+        k.startswith("profiles.paper") for keys in demo.values() for k in keys
+    )  # a paper edit re-runs nothing
     paper = resolved_params(tmp_path / "paper", "paper")
     assert "profiles.paper.ph2_backbones" in paper["ph2_extract"]
     assert not any(k.startswith("profiles.demo") for keys in paper.values() for k in keys)

@@ -22,7 +22,9 @@ def rendered(tmp_path) -> dict:
 
 def test_every_declared_plot_renders_with_data(tmp_path):
     plots = rendered(tmp_path)
-    declared = [next(iter(p)) if isinstance(p, dict) else p for p in yaml.safe_load((REPO / "dvc.yaml").read_text())["plots"]]
+    declared = [
+        next(iter(p)) if isinstance(p, dict) else p for p in yaml.safe_load((REPO / "dvc.yaml").read_text())["plots"]
+    ]
     for name in declared:  # a folder gives one plot per file in it
         assert any(key == name or key.startswith(name + "/") or key.endswith("::" + name) for key in plots), name
     for key, entries in plots.items():
@@ -30,7 +32,9 @@ def test_every_declared_plot_renders_with_data(tmp_path):
         for entry in entries:
             if entry["type"] == "vega":
                 spec = entry["content"]
-                assert spec.get("data", {}).get("values") and spec.get("encoding") or spec.get("layer") or spec.get("spec"), key
+                assert (
+                    spec.get("data", {}).get("values") and spec.get("encoding") or spec.get("layer") or spec.get("spec")
+                ), key
                 assert all(v for v in spec["data"]["values"]), key
             else:
                 assert entry["type"] == "image" and Path(entry["url"]).read_bytes()[:4] == b"\x89PNG", key

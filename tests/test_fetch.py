@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tlbench.errors import TlbenchError
 from tlbench.data.fetch import Archive, download, extract
+from tlbench.errors import TlbenchError
 
 
 def make_archive(tmp_path: Path) -> bytes:
@@ -131,9 +131,9 @@ def test_extract_refuses_a_wrong_archive_and_cleans_up(tmp_path):
 
 
 def test_fetch_command_puts_the_dataset_at_the_profile_root(served, tmp_path, monkeypatch):
+    from tests.test_pipeline import write_params
     from tlbench.data import catalog
     from tlbench.params import Params
-    from tests.test_pipeline import write_params
 
     server, payload = served
     params = Params.load(write_params(tmp_path, profile="paper"))

@@ -7,9 +7,18 @@ import pytest
 
 from tests.conftest import REPO
 from tlbench.errors import TlbenchError
-from tlbench.reporting.anomaly import axis_scale
-from tlbench.reporting.figures import (COLUMN_WIDTH, DPI, OKABE_ITO, TEXT_WIDTH, check_printable, new_figure,
-                                       pyplot, save_figure, series_style)
+from tlbench.reporting.anomaly.figures import axis_scale
+from tlbench.reporting.figures import (
+    COLUMN_WIDTH,
+    DPI,
+    OKABE_ITO,
+    TEXT_WIDTH,
+    check_printable,
+    new_figure,
+    pyplot,
+    save_figure,
+    series_style,
+)
 
 
 def png_width(path) -> int:

@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from tlbench.data.fruits360 import Fruits360
 from tlbench.data.demo.produce import write_fruits360
+from tlbench.data.fruits360 import Fruits360
 from tlbench.errors import TlbenchError
-from tlbench.models.finetune import finetune, load_finetuned, replace_head, set_trainable
 from tlbench.models.backbones import build_backbone
+from tlbench.models.finetune import finetune, load_finetuned, replace_head, set_trainable
 
 CFG = {"backbone": "efficientnet_lite0", "seed": 0, "train": ["blocks.6"], "optimizer": "sgd", "lr": 0.01,
        "momentum": 0.9, "schedule": "cosine", "batch_size": 8, "epochs": 2, "augment": True, "num_workers": 0,
@@ -76,7 +76,9 @@ def test_class_without_images(fruits, tmp_path):
 def test_checkpoint_of_another_backbone(trained):
     from tlbench.params import Profile
 
-    with pytest.raises(TlbenchError, match="holds a fine-tuned 'efficientnet_lite0', the params ask for 'resnet50'") as info:
+    with pytest.raises(
+        TlbenchError, match="holds a fine-tuned 'efficientnet_lite0', the params ask for 'resnet50'"
+    ) as info:
         load_finetuned(trained[0] / "model.pt", "resnet50")
     assert "profiles.<profile>.finetune.backbone" in str(info.value)  # a param that exists:
     assert "backbone" in Profile.model_fields["finetune"].annotation.model_fields

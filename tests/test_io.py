@@ -74,7 +74,9 @@ def test_a_truncated_npy_names_the_file_and_the_stage_that_rewrites_it(tmp_path)
     np.save(path, np.zeros((100, 64), np.float32))
     path.write_bytes(path.read_bytes()[:2000])
     for mmap in (True, False):
-        with pytest.raises(TlbenchError, match=rf"{path} is truncated or corrupt .*dvc repro -s -f anomaly_extract@ped2"):
+        with pytest.raises(
+            TlbenchError, match=rf"{path} is truncated or corrupt .*dvc repro -s -f anomaly_extract@ped2"
+        ):
             load_npy(path, mmap=mmap)
 
 
@@ -96,10 +98,11 @@ def test_a_missing_motion_meta_names_the_motion_stage(tmp_path):
 
 
 def test_a_stage_run_as_python_m_on_a_truncated_feature_file_prints_one_line(tmp_path):
+    import yaml
+
+    from tests.conftest import REPO
     from tests.dvc_project import environment
     from tests.test_extending import write_scene
-    from tests.conftest import REPO
-    import yaml
 
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     raw["anomaly"].update(scenes=["ped2"], detector=raw["anomaly"]["detector"] | {"gamma": "scale"})
@@ -125,5 +128,13 @@ def test_a_stage_starts_by_sweeping_what_killed_stages_left(tmp_path, capsys):
     _killed_mid_write(tmp_path / "data/features/anomaly")
     dead = next((tmp_path / "data/features/anomaly").glob(".tlbench-tmp-*"))
     seen = []
-    assert execute(lambda params, progress=True: seen.append(dead.exists()), "tlbench.experiments.x", str(tmp_path / "params.yaml"), []) == 0
+    assert (
+        execute(
+            lambda params, progress=True: seen.append(dead.exists()),
+            "tlbench.experiments.x",
+            str(tmp_path / "params.yaml"),
+            [],
+        )
+        == 0
+    )
     assert seen == [False] and f"removed {dead}, left by a killed stage" in capsys.readouterr().out

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tlbench.errors import TlbenchError
-from tlbench.methods.motion import Farneback, cell_grid, clip_motion, flow_histograms
+from tlbench.methods.motion import cell_grid, clip_motion, flow_histograms
 
 H, W, CELL = 96, 144, 24
 

@@ -51,20 +51,35 @@ def test_a_typod_key_names_the_key_the_file_and_the_spelling(tmp_path, edit, key
     assert f"unknown key `{key}`" in message and f"did you mean `{suggestion}`" in message
 
 
-@pytest.mark.parametrize("edit, key, suggestion", [
-    (lambda r: r["anomaly"]["detector"].update(kind="ocsvn"), "anomaly.detector.kind", "ocsvm"),
-    (lambda r: r["extract"].update(precision="fp23"), "extract.precision", "fp32"),
-    (lambda r: r["profiles"]["paper"].update(anomaly_backbone="resnet5"), "profiles.paper.anomaly_backbone", "resnet50"),
-    (lambda r: r["ph2"].update(protocols=["paper", "stratifed"]), "ph2.protocols.1", "stratified"),
-    (lambda r: r["anomaly"].update(spaces=["raw", "tcaa"]), "anomaly.spaces.1", "tca"),
-    (lambda r: r["anomaly"].update(scenes=["ped1", "ped3"]), "anomaly.scenes.1", "ped2"),
-    (lambda r: r["anomaly"].update(pooling="gird2"), "anomaly.pooling", "grid2"),
-    (lambda r: r.update(profile="dmeo"), "profile", "demo"),
-    (lambda r: r["ph2"]["beyond"]["tta"].update(views=["hflipp"]), "ph2.beyond.tta.views.0", "hflip"),
-    (lambda r: r["ph2"]["beyond"].update(backbones=["efficientnet_lite22"]), "ph2.beyond.backbones.0", "efficientnet_lite2"),
-    (lambda r: r["anomaly"]["beyond"].update(variants=["motoin"]), "anomaly.beyond.variants.0", "motion"),
-    (lambda r: r["anomaly"]["beyond"]["smoothing"].update(kind="gausian"), "anomaly.beyond.smoothing.kind", "gaussian"),
-])
+@pytest.mark.parametrize(
+    "edit, key, suggestion",
+    [
+        (lambda r: r["anomaly"]["detector"].update(kind="ocsvn"), "anomaly.detector.kind", "ocsvm"),
+        (lambda r: r["extract"].update(precision="fp23"), "extract.precision", "fp32"),
+        (
+            lambda r: r["profiles"]["paper"].update(anomaly_backbone="resnet5"),
+            "profiles.paper.anomaly_backbone",
+            "resnet50",
+        ),
+        (lambda r: r["ph2"].update(protocols=["paper", "stratifed"]), "ph2.protocols.1", "stratified"),
+        (lambda r: r["anomaly"].update(spaces=["raw", "tcaa"]), "anomaly.spaces.1", "tca"),
+        (lambda r: r["anomaly"].update(scenes=["ped1", "ped3"]), "anomaly.scenes.1", "ped2"),
+        (lambda r: r["anomaly"].update(pooling="gird2"), "anomaly.pooling", "grid2"),
+        (lambda r: r.update(profile="dmeo"), "profile", "demo"),
+        (lambda r: r["ph2"]["beyond"]["tta"].update(views=["hflipp"]), "ph2.beyond.tta.views.0", "hflip"),
+        (
+            lambda r: r["ph2"]["beyond"].update(backbones=["efficientnet_lite22"]),
+            "ph2.beyond.backbones.0",
+            "efficientnet_lite2",
+        ),
+        (lambda r: r["anomaly"]["beyond"].update(variants=["motoin"]), "anomaly.beyond.variants.0", "motion"),
+        (
+            lambda r: r["anomaly"]["beyond"]["smoothing"].update(kind="gausian"),
+            "anomaly.beyond.smoothing.kind",
+            "gaussian",
+        ),
+    ],
+)
 def test_a_typod_value_names_the_key_the_file_and_the_spelling(tmp_path, edit, key, suggestion):
     message = error_of(tmp_path, edit)
     assert f"`{key}`" in message or key == "profile" and "profile 'dmeo'" in message
@@ -131,7 +146,9 @@ def test_a_share_and_a_count_keep_their_meaning(tmp_path):
 @pytest.mark.parametrize("key", ["anomaly__beyond__smoothing__window", "anomaly__smoothing"])
 def test_an_even_smoothing_window_is_refused(tmp_path, key):
     message = error_of(tmp_path, _beyond(**{key: 4}))
-    assert f"`{key.replace('__', '.')}`: a window of 4 frames has no middle frame: use an odd number (3 or 5)" in message
+    assert (
+        f"`{key.replace('__', '.')}`: a window of 4 frames has no middle frame: use an odd number (3 or 5)" in message
+    )
 
 
 def test_cross_checks_name_their_key(tmp_path):

@@ -1,13 +1,14 @@
 """The PH2 stages end to end through the command line, on a tiny demo configuration."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import yaml
-from pathlib import Path
 
 from tests.conftest import REPO
-from tlbench.data.registry import SCENES
 from tlbench.cli import main
+from tlbench.data.registry import SCENES
 from tlbench.io import read_csv, read_json, read_jsonl
 
 
@@ -61,7 +62,15 @@ def demo_run(tmp_path_factory):
     assert main(["--params", str(params), "--no-progress", "anomaly-evaluate"]) == 0
     assert main(["--params", str(params), "--no-progress", "anomaly-beyond"]) == 0
     run(params, "anomaly-report")
-    run(params, "fusion-finetune", "fusion-extract", "fusion-evaluate", "fusion-report", "recipes-evaluate", "recipes-report")
+    run(
+        params,
+        "fusion-finetune",
+        "fusion-extract",
+        "fusion-evaluate",
+        "fusion-report",
+        "recipes-evaluate",
+        "recipes-report",
+    )
     return tmp, params
 
 
@@ -79,9 +88,14 @@ def test_stages_write_features_metrics_tables_and_figures(demo_run):
     assert "EfficientNet-Lite0" in md and "ResNet50" in md  # ours beside the published
     assert tex.count(r"\begin{table*}") == 1 and "Synthetic demo data" in tex
     metrics = read_json(tmp / "reports/metrics/ph2.json")
-    assert metrics["ph2/efficientnet_lite0/-2/three_class/paper/accuracy"] == summary["ph2_layers"]["efficientnet_lite0"]["-2"]["three_class"]["paper"]["mean"]
+    assert (
+        metrics["ph2/efficientnet_lite0/-2/three_class/paper/accuracy"]
+        == summary["ph2_layers"]["efficientnet_lite0"]["-2"]["three_class"]["paper"]["mean"]
+    )
     assert (tmp / "reports/figures/ph2/ph2_layers.png").stat().st_size > 1000
-    assert read_json(tmp / "reports/timings/ph2_extract_rates.json")["ph2_extract"]["efficientnet_lite0"]["images"] == 24
+    assert (
+        read_json(tmp / "reports/timings/ph2_extract_rates.json")["ph2_extract"]["efficientnet_lite0"]["images"] == 24
+    )
     assert not list(tmp.rglob(".tlbench-tmp-*"))
 
 
@@ -214,8 +228,8 @@ def test_anomaly_stages_write_every_pair_and_the_seed_tables(demo_run):
 
 
 def test_patch_grid_frame_descriptor(demo_run, tmp_path):
-    from tlbench.params import Params
     from tlbench.io import load_meta
+    from tlbench.params import Params
 
     _, params = demo_run
     raw = yaml.safe_load(params.read_text())
@@ -253,8 +267,9 @@ def test_fusion_stages_write_table7(demo_run):
     assert len(read_csv(tmp / "reports/plots/fusion/finetune_history.csv")) == 1
     metrics = read_json(tmp / "reports/metrics/fusion.json")
     n = rows[0]["n_components"]
-    assert metrics[f"fusion/block1/{n}/accuracy"] == pytest.approx(np.mean([100 * r["accuracy"] for r in rows
-                                                                           if r["column"] == "block1" and r["n_components"] == n]), abs=1e-4)
+    assert metrics[f"fusion/block1/{n}/accuracy"] == pytest.approx(
+        np.mean([100 * r["accuracy"] for r in rows if r["column"] == "block1" and r["n_components"] == n]), abs=1e-4
+    )
     assert all(isinstance(v, float | int) for v in metrics.values())
 
 
@@ -303,14 +318,23 @@ def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
     motion = read_json(tmp / "data/features/anomaly_motion/ped1/train/meta.json")
     assert motion["grid"] == [10, 15] and motion["dims"] == 9  # 360x240 in cells of 24 pixels, 8 bins + max
     features = read_json(tmp / "data/features/anomaly/ped1/test/meta.json")
-    assert [l["node"] for l in features["layers"]] == Params.load(params).anomaly_nodes() == ["global_pool.flatten", "blocks.4"]
+    assert (
+        [l["node"] for l in features["layers"]]
+        == Params.load(params).anomaly_nodes()
+        == ["global_pool.flatten", "blocks.4"]
+    )
     assert [l["dtype"] for l in features["layers"]] == ["float32", "float16"]  # anomaly.beyond.patch_dtype
     assert np.load(tmp / "data/features/anomaly/ped1/test/blocks.4.npy", mmap_mode="r").dtype == np.float16
     assert "†" not in (tmp / "reports/tables/anomaly/anomaly_eer.md").read_text()  # Table 1 keeps the seed's width
     for space in ("raw", "pca", "tca"):
         md = (tmp / f"reports/tables/anomaly/anomaly_beyond_{space}.md").read_text()
         header = next(line for line in md.splitlines() if line.startswith("| Source"))
-        assert header.count("Patch kNN†") == 2 and "seed" in header and header.count("Motion kNN†") == 2 and header.count("Patch + motion†") == 2
+        assert (
+            header.count("Patch kNN†") == 2
+            and "seed" in header
+            and header.count("Motion kNN†") == 2
+            and header.count("Patch + motion†") == 2
+        )
         cdfg = (tmp / f"reports/tables/anomaly/anomaly_beyond_{space}_cdfg.md").read_text()
         assert md.count("\n| ") == 1 + 16 and cdfg.count("\n| ") == 1 + 2 + 12 + 6  # EER apart from CDFG: a page each
         assert "greedy coreset, 1% of the training patches" in md and "mean over 9 frames" in md
@@ -319,7 +343,9 @@ def test_beyond_the_seed_variants_fill_extra_column_groups(demo_run):
     methods = (tmp / "reports/tables/anomaly/methods.tex").read_text()
     assert r"\ref{tab:tlbench-anomaly-beyond-raw}" in methods and "greedy coreset" in methods
     metrics = read_json(tmp / "reports/metrics/anomaly.json")
-    ped2 = next(r for r in rows if (r["variant"], r["source"], r["target"], r["space"]) == ("motion", "ped2", "ped2", "raw"))
+    ped2 = next(
+        r for r in rows if (r["variant"], r["source"], r["target"], r["space"]) == ("motion", "ped2", "ped2", "raw")
+    )
     assert metrics["anomaly/beyond/motion/ped2->ped2/raw/eer"] == ped2["eer"]
     assert metrics["anomaly/beyond/motion/smoothed/ped2->ped2/raw/eer"] == ped2["smoothed"]["eer"]
     assert "anomaly/beyond/appearance_motion/ped1,ped2/tca/g_comp" in metrics
@@ -335,13 +361,17 @@ def test_the_declared_selection_scores_every_pair_beside_the_configured_settings
     assert selection["protocol"] == "leave_one_scene_out" and len(rows) == 16 * 3 * 3
     for key in {(r["variant"], r["space"], r["target"]) for r in rows}:
         into = [r for r in rows if (r["variant"], r["space"], r["target"]) == key]
-        assert len(into) == 4 and len({r["setting_text"] for r in into}) == 1 and len({r["criterion"] for r in into}) == 1
+        assert (
+            len(into) == 4 and len({r["setting_text"] for r in into}) == 1 and len({r["criterion"] for r in into}) == 1
+        )
     assert all(0 <= r["eer"] <= 100 for r in rows)
     fused = next(r for r in rows if r["variant"] == "appearance_motion")
     assert fused["setting"]["motion_share"] in (0.25, 0.5, 0.75) and set(fused["cells"]) == {"appearance", "motion"}
     beyond = read_json(tmp / "reports/records/anomaly_beyond/ped2__ped2.json")["rows"]
     configured = next(r for r in beyond if (r["variant"], r["space"]) == ("motion", "raw"))["smoothed"]["eer"]
-    picked = next(r for r in rows if (r["variant"], r["space"], r["source"], r["target"]) == ("motion", "raw", "ped2", "ped2"))
+    picked = next(
+        r for r in rows if (r["variant"], r["space"], r["source"], r["target"]) == ("motion", "raw", "ped2", "ped2")
+    )
     md = (tmp / "reports/tables/anomaly/anomaly_beyond_selection.md").read_text()
     assert f"| UCSD Ped2 | {configured:.2f} | {picked['eer']:.2f} |" in md and "never the target's test labels" in md
     assert picked["setting_text"] in (tmp / "reports/tables/anomaly/anomaly_beyond_selected_settings.md").read_text()

@@ -7,9 +7,15 @@ import pytest
 from tests.conftest import samples_or_skip
 from tests.test_demo_data import digest
 from tlbench.data.cifar10 import CIFAR10
+from tlbench.data.demo.produce import (
+    FRUITS360_NAMES,
+    SUPERMARKET_NAMES,
+    write_cifar10,
+    write_fruits360,
+    write_supermarket,
+)
 from tlbench.data.fruits360 import Fruits360
 from tlbench.data.supermarket import load_supermarket
-from tlbench.data.demo.produce import FRUITS360_NAMES, SUPERMARKET_NAMES, write_cifar10, write_fruits360, write_supermarket
 from tlbench.errors import TlbenchError
 
 

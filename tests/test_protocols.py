@@ -5,8 +5,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from tlbench.errors import TlbenchError
-from tlbench.methods.protocols import (LinearKernelSVC, cross_validate, cv_splits, fold_balanced_accuracy, task_labels,
-                               variance_fraction)
+from tlbench.methods.protocols import (
+    LinearKernelSVC,
+    cross_validate,
+    cv_splits,
+    fold_balanced_accuracy,
+    task_labels,
+    variance_fraction,
+)
 
 Y_PH2 = np.array([0] * 80 + [1] * 80 + [2] * 40)
 
@@ -112,7 +118,7 @@ def test_fold_kernels_equal_each_folds_own_z_scored_kernel(standardize):
     X[:100, 40:45] = 0.0  # alive on the last paper test fold only: constant on its training rows
     splits = cv_splits("paper", y, 6, seed=0) + cv_splits("stratified", y, 6, seed=0)
     kernels = FoldKernels(X, splits, standardize, chunk=64)  # several column blocks
-    for train, test in splits:
+    for train, _ in splits:
         Z = LinearKernelSVC(standardize=standardize).fit(X[train], y[train])._prep(X)
         np.testing.assert_allclose(kernels[train], Z @ Z.T, rtol=1e-9, atol=1e-9 * np.abs(Z @ Z.T).max())
 

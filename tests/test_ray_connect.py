@@ -32,7 +32,9 @@ def test_a_ray_client_address_where_nothing_listens_is_one_line_within_seconds()
 
     address = f"ray://127.0.0.1:{_free_port()}"
     start = time.monotonic()
-    with pytest.raises(TlbenchError, match=rf"ray.address '{address}': nothing answers at 127.0.0.1:\d+ .*ray start --head"):
+    with pytest.raises(
+        TlbenchError, match=rf"ray.address '{address}': nothing answers at 127.0.0.1:\d+ .*ray start --head"
+    ):
         connect(RayParams(address=address))
     assert time.monotonic() - start < 10
 

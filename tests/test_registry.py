@@ -22,7 +22,9 @@ def test_implemented_returns_every_entry_of_the_kind_in_order():
 def test_an_entry_registered_without_code_is_an_error_not_a_missing_column():
     reg = measures()
     reg.implement("eer", len)
-    with pytest.raises(TlbenchError, match=r"'auc' \(scores\) registered without an implementation.*MEASURES.implement"):
+    with pytest.raises(
+        TlbenchError, match=r"'auc' \(scores\) registered without an implementation.*MEASURES.implement"
+    ):
         reg.implemented("scores")
     reg.implement("auc", len)
     assert len(reg.implemented("scores")) == 2

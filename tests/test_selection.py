@@ -55,9 +55,20 @@ def _reference_choice(pairs, scenes, target, descriptor):
     grid, best = _grid(), None
     for column, (k, top) in enumerate(cell_settings(grid)):
         for kind, window in smoothing_settings(grid):
-            values = [100 * eer(pairs[(s, s)]["labels"], smooth_scores(pairs[(s, s)]["cells"]["raw"][descriptor]["test"]
-                                                                       [:, column], pairs[(s, s)]["groups"], window, kind))
-                      for s in scenes if s != target]
+            values = [
+                100
+                * eer(
+                    pairs[(s, s)]["labels"],
+                    smooth_scores(
+                        pairs[(s, s)]["cells"]["raw"][descriptor]["test"][:, column],
+                        pairs[(s, s)]["groups"],
+                        window,
+                        kind,
+                    ),
+                )
+                for s in scenes
+                if s != target
+            ]
             mean = sum(values) / len(values)
             if best is None or mean < best[0] - 1e-12:
                 best = (mean, Setting(k, top, kind, window))

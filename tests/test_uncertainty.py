@@ -8,8 +8,14 @@ import pytest
 from scipy.stats import kendalltau, spearmanr, ttest_rel
 
 from tlbench.methods.eer import eer
-from tlbench.methods.uncertainty import (_weighted_eer, bootstrap_eer, bootstrap_mean, corrected_resampled_t,
-                                         rank_correlation_p, resampling_units)
+from tlbench.methods.uncertainty import (
+    _weighted_eer,
+    bootstrap_eer,
+    bootstrap_mean,
+    corrected_resampled_t,
+    rank_correlation_p,
+    resampling_units,
+)
 
 
 def _scene(rng, clips=8, per_clip=30):
@@ -33,7 +39,9 @@ def test_weighted_eer_is_the_eer_of_the_resampled_frames():
         if labels[resampled].all() or not labels[resampled].any():
             assert np.isnan(_weighted_eer(pos[None], neg[None])[0])
             continue
-        assert _weighted_eer(pos[None], neg[None])[0] == pytest.approx(eer(labels[resampled], scores[resampled]), abs=1e-12)
+        assert _weighted_eer(pos[None], neg[None])[0] == pytest.approx(
+            eer(labels[resampled], scores[resampled]), abs=1e-12
+        )
 
 
 def test_the_eer_interval_is_seeded_and_holds_the_eer():
@@ -76,7 +84,10 @@ def test_corrected_resampled_t_is_nadeau_and_bengio_s_statistic():
 
 def test_rank_correlation_p_values_enumerate_every_ordering():
     rng = np.random.default_rng(4)
-    for a, b in [(rng.normal(size=6), rng.normal(size=6)), (np.array([1, 2, 2, 3, 4, 5.]), np.array([2, 1, 3, 3, 5, 4.]))]:
+    for a, b in [
+        (rng.normal(size=6), rng.normal(size=6)),
+        (np.array([1, 2, 2, 3, 4, 5.0]), np.array([2, 1, 3, 3, 5, 4.0])),
+    ]:
         tau, rho = abs(kendalltau(a, b)[0]), abs(spearmanr(a, b)[0])
         perms = [b[list(p)] for p in itertools.permutations(range(6))]
         p_tau = np.mean([abs(kendalltau(a, x)[0]) >= tau - 1e-12 for x in perms])

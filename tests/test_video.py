@@ -6,10 +6,10 @@ from PIL import Image
 
 from tests.conftest import samples_or_skip
 from tlbench.data.demo.video import write_ucsd, write_york
-from tlbench.errors import TlbenchError
 from tlbench.data.images import visible
 from tlbench.data.ucsd import check_masks, load_ucsd, parse_ucsd_m, read_gray
 from tlbench.data.york import load_york
+from tlbench.errors import TlbenchError
 
 ANOMALIES = {"belleview": [(25, 30)], "train": [(30, 35), (37, 38)]}
 
@@ -42,7 +42,9 @@ def test_archive_junk_is_ignored():
 
 def test_real_partial_clips_are_refused_with_the_gt_file_named():
     root = samples_or_skip("UCSD_Anomaly_Dataset.v1p2")
-    with pytest.raises(TlbenchError, match=r"UCSDped2\.m: ground truth of Test001 marks frame 180 but the clip has 5 frames"):
+    with pytest.raises(
+        TlbenchError, match=r"UCSDped2\.m: ground truth of Test001 marks frame 180 but the clip has 5 frames"
+    ):
         load_ucsd(root, "ped2")
 
 
@@ -85,7 +87,9 @@ def test_mask_of_another_size(ucsd_copy):
 def test_gt_beyond_the_clip(ucsd_copy):
     for f in sorted((ucsd_copy / "UCSDped1/Test/Test002").glob("*.tif"))[4:]:
         f.unlink()
-    with pytest.raises(TlbenchError, match=r"UCSDped1\.m: ground truth of Test002 marks frame \d+ but the clip has 4 frames"):
+    with pytest.raises(
+        TlbenchError, match=r"UCSDped1\.m: ground truth of Test002 marks frame \d+ but the clip has 4 frames"
+    ):
         load_ucsd(ucsd_copy, "ped1")
 
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from tlbench.models.backbones import build_backbone, resolve_weights
 from tlbench.errors import TlbenchError
+from tlbench.models.backbones import build_backbone, resolve_weights
 from tlbench.models.specs import backbone
 
 
@@ -62,6 +62,8 @@ def test_failed_download_ends_with_the_same_instructions(torch_home, monkeypatch
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    with pytest.raises(TlbenchError, match=r"resnet50 not found and the download failed \(URLError\).*resnet50-0676ba61.pth"):
+    with pytest.raises(
+        TlbenchError, match=r"resnet50 not found and the download failed \(URLError\).*resnet50-0676ba61.pth"
+    ):
         resolve_weights(backbone("resnet50"), allow_download=True)
     assert not (torch_home / "hub" / "checkpoints" / "resnet50-0676ba61.pth").exists()

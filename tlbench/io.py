@@ -9,9 +9,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
-
 
 TMP_PREFIX = ".tlbench-tmp-"  # .dvcignore lists it: DVC never hashes a temporary file into a stage's deps
 

@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, \
-    model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    model_validator,
+)
 
 from . import paths
 from .data.registry import SCENES
@@ -32,7 +41,7 @@ BackboneName = Annotated[str, _member_of(BACKBONES)]
 SceneName = Annotated[str, _member_of(SCENES)]
 Positive = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
-LayerKey = Union[int, str]
+LayerKey = Union[int, str]  # noqa: UP007 (`_model_at` walks typing.Union; `int | str` is types.UnionType)
 
 
 def _pooling(value):
@@ -44,7 +53,9 @@ def _pooling(value):
 
 def _device(value):
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
-        raise ValueError(f"unknown device {value!r}{did_you_mean(value, ['auto', 'cpu', 'cuda'])}: use auto, cpu, cuda or cuda:N")
+        raise ValueError(
+            f"unknown device {value!r}{did_you_mean(value, ['auto', 'cpu', 'cuda'])}: use auto, cpu, cuda or cuda:N"
+        )
     return value
 
 
@@ -53,7 +64,9 @@ def _share_or_count(of: str, top: str = "]"):
     (it once became a count of 2)."""
     def check(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{value!r} is not a number: write a share of {of} as a float or a count as a whole number")
+            raise ValueError(
+                f"{value!r} is not a number: write a share of {of} as a float or a count as a whole number"
+            )
         if isinstance(value, int) and value < 1:
             raise ValueError(f"a count of {value}: write a whole number of at least 1, or a share of {of} as a float")
         if isinstance(value, float) and not (0 < value < 1 or (top == "]" and value == 1)):
@@ -78,14 +91,14 @@ class Strict(BaseModel):
 
 
 class FrameRanges(Strict):
-    train: tuple[int, Union[int, None]]  # inclusive; null = the last frame
-    test: tuple[int, Union[int, None]]
+    train: tuple[int, int | None]  # inclusive; null = the last frame
+    test: tuple[int, int | None]
 
 
 class ProfileFinetune(Strict):
     backbone: BackboneName
     epochs: Positive
-    train: Union[Literal["head", "all"], list[str]]
+    train: Literal["head", "all"] | list[str]
 
 
 class Profile(Strict):
@@ -96,8 +109,8 @@ class Profile(Strict):
     anomaly_backbone: BackboneName
     anomaly_patch_layer: LayerKey = "blocks.4"  # map layer of the patch kNN variant (anomaly.beyond)
     finetune: ProfileFinetune
-    fusion: dict[Literal["test_size"], Annotated[Union[StrictInt, StrictFloat], _share_or_count("the images", ")")]]
-    recipes: "ProfileRecipes"
+    fusion: dict[Literal["test_size"], Annotated[StrictInt | StrictFloat, _share_or_count("the images", ")")]]
+    recipes: ProfileRecipes
 
 
 class ProfileRecipes(Strict):
@@ -114,9 +127,9 @@ class DemoPH2(Strict):
 class DemoData(Strict):
     ph2: DemoPH2
     fruits360: dict[Literal["train_per_class", "test_per_class"], Positive]
-    supermarket: "DemoSupermarket"
+    supermarket: DemoSupermarket
     ucsd: dict[Literal["train_clips", "test_clips", "frames_per_clip"], Positive]
-    york: "DemoYork"
+    york: DemoYork
     cifar10: dict[Literal["train_per_class", "test_per_class"], Positive]
 
 
@@ -148,7 +161,7 @@ class Extract(Strict):
 class RayParams(Strict):
     address: str = "local"  # local: Ray on this machine | auto: the cluster it belongs to | ray://HOST:10001
     num_cpus: Annotated[int, Field(ge=1)] | None = None  # for `local`; null: every core
-    cpus_per_task: Union[PositiveFloat, None] = None  # CPUs a task reserves; null: extract.job_threads
+    cpus_per_task: PositiveFloat | None = None  # CPUs a task reserves; null: extract.job_threads
     max_retries: Annotated[int, Field(ge=0)] = 3  # a task whose worker dies is run again
 
 
@@ -185,7 +198,7 @@ class TCAParams(Strict):
     n_components: Positive
     kernel: Literal["linear", "rbf"]
     mu: PositiveFloat
-    gamma: Union[PositiveFloat, None]
+    gamma: PositiveFloat | None
     solver: Literal["auto", "dual", "primal"]
     normalise: Literal["pan", "b_orthonormal"] = "pan"
     max_samples_per_domain: Positive
@@ -195,7 +208,7 @@ class DetectorParams(Strict):
     kind: Annotated[str, _member_of(DETECTORS)]
     nu: Annotated[float, Field(gt=0, le=1)]
     kernel: Literal["rbf", "linear", "poly", "sigmoid"]
-    gamma: Union[Literal["shared", "scale", "auto"], PositiveFloat]
+    gamma: Literal["shared", "scale", "auto"] | PositiveFloat
 
 
 def _distinct(values):
@@ -227,8 +240,10 @@ class Motion(Strict):
     def _cell_fits(self):
         small = self.cell * self.scale
         if small < 1 or small != int(small):
-            raise ValueError(f"cell {self.cell} px times scale {self.scale} is {small:g} px of the flow's frame: choose "
-                             f"`anomaly.motion.cell` so that cell x scale is a whole number of pixels")
+            raise ValueError(
+                f"cell {self.cell} px times scale {self.scale} is {small:g} px of the flow's frame: choose "
+                f"`anomaly.motion.cell` so that cell x scale is a whole number of pixels"
+            )
         if self.cell > min(self.size):
             raise ValueError(f"cell {self.cell} px is larger than the {self.size[0]}x{self.size[1]} px frames "
                              f"(`anomaly.motion.size`): use `anomaly.motion.cell` <= {min(self.size)}")
@@ -241,8 +256,8 @@ class PatchKNNParams(Strict):
     aggregate: Literal["max", "top_mean"] = "max"
     top_cells: Positive = 3
     bank: Literal["coreset", "random"] = "coreset"
-    bank_size: Annotated[Union[StrictInt, StrictFloat], _share_or_count("the training patches")] = 0.01  # or a count
-    projection_dim: Union[Positive, None] = 128
+    bank_size: Annotated[StrictInt | StrictFloat, _share_or_count("the training patches")] = 0.01  # or a count
+    projection_dim: Positive | None = 128
     neighbourhood: Annotated[int, Field(ge=0)] = 0
 
 
@@ -278,7 +293,7 @@ class Beyond(Strict):
 class Anomaly(Strict):
     scenes: list[SceneName]
     layer: LayerKey
-    pooling: Annotated[Union[str, None], AfterValidator(_pooling)]
+    pooling: Annotated[str | None, AfterValidator(_pooling)]
     train_stride: Positive
     spaces: list[Annotated[str, _member_of(SPACES)]]
     pca: dict[Literal["n_components"], Positive]
@@ -287,7 +302,7 @@ class Anomaly(Strict):
     smoothing: Window
     gap_samples: Positive = 2000
     motion: Motion = Motion()
-    beyond: Union[Beyond, None] = None
+    beyond: Beyond | None = None
 
 
 class Finetune(Strict):
@@ -412,7 +427,17 @@ def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | No
 
 def _describe(error: dict, file: Path) -> str:
     """One line for the first validation error: the key, the file and the fix."""
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and (p.startswith(("function-after", "literal[", "union[")) or p in ("int", "str", "float", "tuple[int, int]"))))
+    loc = tuple(
+        p
+        for p in error["loc"]
+        if not (
+            isinstance(p, str)
+            and (
+                p.startswith(("function-after", "literal[", "union["))
+                or p in ("int", "str", "float", "tuple[int, int]")
+            )
+        )
+    )
     key = ".".join(str(p) for p in loc) or "(top level)"
     if error["type"] == "extra_forbidden":
         parent = _model_at(Root, loc[:-1])
@@ -425,7 +450,9 @@ def _describe(error: dict, file: Path) -> str:
         return f"{file}: {message}"
     if error["type"] == "literal_error":
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        message = f"{error['input']!r} is not allowed{did_you_mean(error['input'], choices)}: use one of {', '.join(choices)}"
+        message = (
+            f"{error['input']!r} is not allowed{did_you_mean(error['input'], choices)}: use one of {', '.join(choices)}"
+        )
     return f"{file}: `{key}`: {message}"
 
 
@@ -437,7 +464,7 @@ class Params:
         self.raw = model.model_dump()
 
     @classmethod
-    def load(cls, path: str | Path = "params.yaml") -> "Params":
+    def load(cls, path: str | Path = "params.yaml") -> Params:
         path = Path(path)
         if not path.is_file():
             raise TlbenchError(f"{path} not found: run tlbench from the repository root or pass --params")
@@ -448,7 +475,7 @@ class Params:
         return cls.from_dict(raw, path)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any], path: Path) -> "Params":
+    def from_dict(cls, raw: dict[str, Any], path: Path) -> Params:
         try:
             model = Root.model_validate(raw)
         except ValidationError as exc:

@@ -80,13 +80,24 @@ def plots(experiment: str) -> Path:
 
 # the stage that writes each path (an item folder below a foreach stage's path names its item), for the
 # fix in an error about a missing or corrupt file: "re-run `dvc repro -s -f <stage>`"
-WRITERS = ((ANOMALY_FEATURES, "anomaly_extract@{item}"), (ANOMALY_MOTION, "anomaly_motion@{item}"),
-           (PH2_FEATURES, "ph2_extract"), (PH2_FOLDS, "ph2_evaluate"), (PH2_SUMMARY, "ph2_evaluate"),
-           (ANOMALY_GAMMA, "anomaly_gamma"), (ANOMALY_SCORES, "anomaly_evaluate"), (ANOMALY_RECORDS, "anomaly_evaluate"),
-           (ANOMALY_BEYOND_SCORES, "anomaly_beyond"), (ANOMALY_BEYOND_RECORDS, "anomaly_beyond"),
-           (ANOMALY_BEYOND_SELECTION, "anomaly_beyond"),
-           (FINETUNE_MODEL, "fusion_finetune"), (FUSION_FEATURES, "fusion_extract"), (FUSION_RESULTS, "fusion_evaluate"),
-           (FUSION_SUMMARY, "fusion_evaluate"), (RECIPES_RESULTS, "recipes_evaluate"))
+WRITERS = (
+    (ANOMALY_FEATURES, "anomaly_extract@{item}"),
+    (ANOMALY_MOTION, "anomaly_motion@{item}"),
+    (PH2_FEATURES, "ph2_extract"),
+    (PH2_FOLDS, "ph2_evaluate"),
+    (PH2_SUMMARY, "ph2_evaluate"),
+    (ANOMALY_GAMMA, "anomaly_gamma"),
+    (ANOMALY_SCORES, "anomaly_evaluate"),
+    (ANOMALY_RECORDS, "anomaly_evaluate"),
+    (ANOMALY_BEYOND_SCORES, "anomaly_beyond"),
+    (ANOMALY_BEYOND_RECORDS, "anomaly_beyond"),
+    (ANOMALY_BEYOND_SELECTION, "anomaly_beyond"),
+    (FINETUNE_MODEL, "fusion_finetune"),
+    (FUSION_FEATURES, "fusion_extract"),
+    (FUSION_RESULTS, "fusion_evaluate"),
+    (FUSION_SUMMARY, "fusion_evaluate"),
+    (RECIPES_RESULTS, "recipes_evaluate"),
+)
 
 
 def writer_of(path: str | Path) -> str | None:

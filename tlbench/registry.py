@@ -8,8 +8,9 @@ the registries light enough for params validation to import without torch or sci
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Generic, TypeVar
 
 from .errors import TlbenchError
 
@@ -68,7 +69,9 @@ class Registry(Generic[E]):
     def impl(self, name: str) -> Callable:
         entry = self[name]
         if entry.impl is None:
-            raise TlbenchError(f"{self.kind} {name!r} has no implementation loaded: import the module that implements it")
+            raise TlbenchError(
+                f"{self.kind} {name!r} has no implementation loaded: import the module that implements it"
+            )
         return entry.impl
 
     def implemented(self, kind: str) -> list[E]:

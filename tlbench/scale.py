@@ -15,7 +15,7 @@ import contextlib
 import importlib
 import socket
 import sys
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from .errors import TlbenchError
 
@@ -34,13 +34,17 @@ def _reachable(address: str) -> None:
     retries for half a minute and then raises a bare ConnectionError)."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise TlbenchError(f"ray.address {address!r}: write ray://HOST:PORT (Ray Client's port is 10001), auto or local")
+        raise TlbenchError(
+            f"ray.address {address!r}: write ray://HOST:PORT (Ray Client's port is 10001), auto or local"
+        )
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as exc:
-        raise TlbenchError(f"ray.address {address!r}: nothing answers at {host}:{port} ({exc.strerror or exc}): start "
-                           f"the cluster (`ray start --head` on {host}), check the host, the port (Ray Client: 10001) and "
-                           f"the firewall, or set ray.address: local") from None
+        raise TlbenchError(
+            f"ray.address {address!r}: nothing answers at {host}:{port} ({exc.strerror or exc}): start "
+            f"the cluster (`ray start --head` on {host}), check the host, the port (Ray Client: 10001) and "
+            f"the firewall, or set ray.address: local"
+        ) from None
 
 
 def connect(settings) -> None:
@@ -58,8 +62,10 @@ def connect(settings) -> None:
         ray.init(address=settings.address, log_to_driver=False)
     except (ConnectionError, ValueError, RuntimeError, TimeoutError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise TlbenchError(f"ray.address {settings.address!r}: could not join the cluster ({first}): check that it "
-                           f"runs (`ray status` on its head node) with this Ray version, or set ray.address: local") from None
+        raise TlbenchError(
+            f"ray.address {settings.address!r}: could not join the cluster ({first}): check that it "
+            f"runs (`ray status` on its head node) with this Ray version, or set ray.address: local"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -181,7 +187,9 @@ def extract_on_ray(settings, build: Callable, source, batch_size: int, threads: 
         try:
             yield ray.get(done[0])
         except ray.exceptions.RayActorError as exc:
-            raise TlbenchError(f"a Ray extraction actor died {settings.max_retries + 1} time(s) "
-                               f"({type(exc).__name__}): raise ray.max_retries, or give the workers more memory") from None
+            raise TlbenchError(
+                f"a Ray extraction actor died {settings.max_retries + 1} time(s) "
+                f"({type(exc).__name__}): raise ray.max_retries, or give the workers more memory"
+            ) from None
         except ray.exceptions.RayTaskError as exc:
             raise exc.as_instanceof_cause() from None

@@ -11,6 +11,7 @@ from ..errors import TlbenchError
 from ..params import Params
 from .registry import DATASETS, Archive
 
+
 @dataclass
 class CheckRow:
     dataset: str

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TlbenchError
-from .registry import DATASETS
-from .registry import CIFAR10_URL
+from .registry import CIFAR10_URL, DATASETS
 
 CIFAR10_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
 
@@ -20,7 +19,7 @@ class CIFAR10:
     root: Path
 
     @classmethod
-    def load(cls, root: str | Path) -> "CIFAR10":
+    def load(cls, root: str | Path) -> CIFAR10:
         root = Path(root)
         missing = [f for f in CIFAR10_FILES if not (root / f).is_file()]
         if missing:
@@ -37,9 +36,13 @@ class CIFAR10:
             data = np.asarray(batch[b"data"], dtype=np.uint8)
             labels = np.asarray(batch[b"labels"], dtype=np.int64)
         except Exception as exc:
-            raise TlbenchError(f"{self.root / name} cannot be read ({type(exc).__name__}): extract the archive again") from None
+            raise TlbenchError(
+                f"{self.root / name} cannot be read ({type(exc).__name__}): extract the archive again"
+            ) from None
         if data.ndim != 2 or data.shape[1] != 3072 or len(labels) != len(data):
-            raise TlbenchError(f"{self.root / name}: data of shape {data.shape} for {len(labels)} labels, expected N x 3072")
+            raise TlbenchError(
+                f"{self.root / name}: data of shape {data.shape} for {len(labels)} labels, expected N x 3072"
+            )
         return {"data": data, "labels": labels}
 
     @property

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TlbenchError
-from .registry import DATASETS
 from .images import ImageFolder
+from .registry import DATASETS
 
 FRUITS360_URL = DATASETS["fruits360"].source
 # known releases: classes -> (training images, test images)
@@ -22,14 +22,18 @@ class Fruits360:
     test: ImageFolder
 
     @classmethod
-    def load(cls, root: str | Path) -> "Fruits360":
+    def load(cls, root: str | Path) -> Fruits360:
         root = Path(root)
-        fix = f"get Fruits-360 ({FRUITS360_URL}, `tlbench data fetch fruits360`) so that {root}/Training/<class>/ exists"
+        fix = (
+            f"get Fruits-360 ({FRUITS360_URL}, `tlbench data fetch fruits360`) so that {root}/Training/<class>/ exists"
+        )
         train = ImageFolder.scan(root / "Training", fix)
         test = ImageFolder.scan(root / "Test", fix)
         extra = sorted(set(test.classes) - set(train.classes))
         if extra:
-            raise TlbenchError(f"{root / 'Test'} has classes that Training lacks ({', '.join(extra[:3])}): use one release for both")
+            raise TlbenchError(
+                f"{root / 'Test'} has classes that Training lacks ({', '.join(extra[:3])}): use one release for both"
+            )
         # the same class index in both splits
         index = {c: k for k, c in enumerate(train.classes)}
         test.samples = [(p, index[test.classes[k]]) for p, k in test.samples]
@@ -41,7 +45,11 @@ class Fruits360:
         n_classes, counts = len(self.train.classes), (len(self.train.samples), len(self.test.samples))
         expected = FRUITS360_RELEASES.get(n_classes)
         if expected is None:
-            return "warning", f"{self.root}: {n_classes} classes is not a release tlbench knows (81 or 131): results are not comparable with the seed"
+            return (
+                "warning",
+                f"{self.root}: {n_classes} classes is not a release tlbench knows (81 or 131): "
+                "results are not comparable with the seed",
+            )
         if counts != expected:
             return "error", (f"{self.root}: {counts[0]} + {counts[1]} images where the {n_classes}-class release has "
                              f"{expected[0]} + {expected[1]}: the copy is incomplete; extract the archive again")

@@ -20,7 +20,9 @@ def open_rgb(path: Path) -> Image.Image:
     except FileNotFoundError:
         raise TlbenchError(f"{path} is missing: restore it from the dataset archive") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise TlbenchError(f"{path} cannot be decoded ({exc}): replace it with an intact copy from the dataset archive") from None
+        raise TlbenchError(
+            f"{path} cannot be decoded ({exc}): replace it with an intact copy from the dataset archive"
+        ) from None
 
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
@@ -35,7 +37,7 @@ class ImageFolder:
     samples: list[tuple[Path, int]]
 
     @classmethod
-    def scan(cls, root: Path, how_to_fix: str) -> "ImageFolder":
+    def scan(cls, root: Path, how_to_fix: str) -> ImageFolder:
         root = Path(root)
         if not root.is_dir():
             raise TlbenchError(f"{root} not found: {how_to_fix}")

@@ -105,7 +105,7 @@ class PH2:
     records: list[PH2Record]
 
     @classmethod
-    def load(cls, root: str | Path, expect_full: bool = True) -> "PH2":
+    def load(cls, root: str | Path, expect_full: bool = True) -> PH2:
         root = Path(root)
         if not root.is_dir():
             raise TlbenchError(

@@ -2,8 +2,8 @@
 Files, video frames or in-memory arrays, decoded one at a time (in DataLoader workers)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

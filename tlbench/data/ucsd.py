@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from PIL import Image
 
 from ..errors import TlbenchError
 from .images import visible
-
 from .registry import DATASETS, SCENES, UCSD_URL
 
 UCSD_SCENES = {
@@ -37,7 +35,9 @@ def parse_ucsd_m(path: Path) -> list[np.ndarray]:
         for part in m.group(1).split(","):
             r = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", part)
             if not r or int(r.group(1)) < 1 or int(r.group(2)) < int(r.group(1)):
-                raise TlbenchError(f"{path} line {lineno}: cannot read the range {part.strip()!r} (expected a:b, 1-based)")
+                raise TlbenchError(
+                    f"{path} line {lineno}: cannot read the range {part.strip()!r} (expected a:b, 1-based)"
+                )
             frames.extend(range(int(r.group(1)) - 1, int(r.group(2))))
         clips.append(np.array(frames, dtype=np.int64))
     if not clips:
@@ -129,7 +129,9 @@ def _load_ucsd_official(base: Path, scene: str) -> FrameScene:
     for clip in out.split("test"):
         k = _clip_number(clip.name)
         if k < 1 or k > len(gt):
-            raise TlbenchError(f"{gt_file} has {len(gt)} clips but the folder {clip.name} exists: use the matching .m file")
+            raise TlbenchError(
+                f"{gt_file} has {len(gt)} clips but the folder {clip.name} exists: use the matching .m file"
+            )
         _check_gt(clip, gt[k - 1], gt_file)
         clip.anomalous = np.zeros(len(clip), dtype=bool)
         clip.anomalous[gt[k - 1]] = True
@@ -149,7 +151,9 @@ def _load_ucsd_reencoded(base: Path, scene: str) -> FrameScene:
     for split, sub in (("train", "training"), ("test", "testing")):
         d = base / sub / "frames"
         if not d.is_dir():
-            raise TlbenchError(f"{d} not found: the re-encoded layout has {scene}/training/frames and {scene}/testing/frames")
+            raise TlbenchError(
+                f"{d} not found: the re-encoded layout has {scene}/training/frames and {scene}/testing/frames"
+            )
         for clip_dir in visible(d.iterdir()):
             if clip_dir.is_dir():
                 out.clips.append(Clip(f"{sub}/{clip_dir.name}", split, _frames_of(clip_dir, "*.jpg")))
@@ -159,7 +163,9 @@ def _load_ucsd_reencoded(base: Path, scene: str) -> FrameScene:
     try:
         cells = loadmat(mat)["gt"].ravel()
     except Exception as exc:
-        raise TlbenchError(f"cannot read `gt` from {mat} ({type(exc).__name__}: {exc}): expected a 1xN cell of [start; end]") from None
+        raise TlbenchError(
+            f"cannot read `gt` from {mat} ({type(exc).__name__}: {exc}): expected a 1xN cell of [start; end]"
+        ) from None
     tests = out.split("test")
     if len(cells) != len(tests):
         raise TlbenchError(f"{mat} has ground truth for {len(cells)} clips, {base / 'testing/frames'} has {len(tests)}")
@@ -177,7 +183,9 @@ def read_gray(path: Path) -> np.ndarray:
         with Image.open(path) as im:
             return np.asarray(im.convert("L"))
     except (OSError, SyntaxError, ValueError) as exc:
-        raise TlbenchError(f"{path} cannot be decoded ({exc}): replace it with an intact copy from the archive") from None
+        raise TlbenchError(
+            f"{path} cannot be decoded ({exc}): replace it with an intact copy from the archive"
+        ) from None
 
 
 def check_masks(clip: Clip) -> None:

@@ -3,17 +3,17 @@ Frames are decoded lazily."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 from PIL import Image
 
 from ..errors import TlbenchError
 from .images import visible
-from .sources import advance
 from .registry import DATASETS, SCENES, YORK_URL
+from .sources import advance
 
 YORK_SCENES = {"belleview": "Traffic-Belleview", "train": "Traffic-Train"}
 
@@ -52,7 +52,9 @@ class VideoScene:
         for i in range(start, stop):
             path = self.gt.get(i)
             if path is None:
-                raise TlbenchError(f"{self.root / 'GT'} has no mask for frame {i} (gt-{i:05d}.png): the test range needs one per frame")
+                raise TlbenchError(
+                    f"{self.root / 'GT'} has no mask for frame {i} (gt-{i:05d}.png): the test range needs one per frame"
+                )
             with Image.open(path) as im:
                 if im.size != self.size:
                     raise TlbenchError(f"{path} is {im.size[0]}x{im.size[1]}, the frames of {self.video} are "

@@ -12,7 +12,6 @@ from ..io import atomic_dir
 from ..params import Params
 from .stage import main
 
-
 SLOWEST_FIRST = ["ph2", "supermarket", "york", "ucsd", "fruits360", "cifar10"]
 
 

@@ -9,7 +9,7 @@ import argparse
 import inspect
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .. import paths
 from ..errors import TlbenchError
@@ -41,7 +41,9 @@ def execute(run: Callable, module: str, params_file: str, args: list[str], progr
     rate = run(params, *args, progress=progress)
     name = stage_name(module, args)
     folder = params.resolve_path(paths.TIMINGS)
-    write_json(folder / f"{name}.json", {"stage": name, "seconds": round(time.perf_counter() - start, 2), "rate": rate or ""})
+    write_json(
+        folder / f"{name}.json", {"stage": name, "seconds": round(time.perf_counter() - start, 2), "rate": rate or ""}
+    )
     write_timing_table(folder, params.profile)
     return 0
 

@@ -32,7 +32,9 @@ class FoldKernels:
         for start in range(0, X.shape[1], chunk):
             block = np.asarray(X[:, start:start + chunk], dtype=np.float64)
             if not np.isfinite(block).all():
-                raise TlbenchError("features contain NaN or inf: re-run extraction (precision fp32) or check the images")
+                raise TlbenchError(
+                    "features contain NaN or inf: re-run extraction (precision fp32) or check the images"
+                )
             if not standardize:
                 self._kernels[b"all"] += block @ block.T
                 continue

@@ -33,14 +33,18 @@ class PatchKNN:
                  bank: str = "coreset", bank_size: float = 0.1, projection_dim: int | None = 128,
                  neighbourhood: int = 0, grid: tuple[int, int] | None = None, block: int = 1024,
                  random_state: int = 0):
-        if position not in ("free", "aware") or aggregate not in ("max", "top_mean") or bank not in ("coreset", "random"):
+        if (
+            position not in ("free", "aware")
+            or aggregate not in ("max", "top_mean")
+            or bank not in ("coreset", "random")
+        ):
             raise TlbenchError(f"patch_knn: position {position!r} (free | aware), aggregate {aggregate!r} "
                                f"(max | top_mean), bank {bank!r} (coreset | random)")
         self.position, self.k, self.aggregate, self.top_cells = position, k, aggregate, top_cells
         self.bank, self.bank_size, self.projection_dim = bank, bank_size, projection_dim
         self.neighbourhood, self.grid, self.block, self.random_state = neighbourhood, grid, block, random_state
 
-    def fit(self, X: np.ndarray) -> "PatchKNN":
+    def fit(self, X: np.ndarray) -> PatchKNN:
         """X: (frames, cells, dims) of normal training frames."""
         X = _frames_of_cells(X)
         self.n_cells_ = X.shape[1]
@@ -112,7 +116,9 @@ class PatchKNN:
                 block = q[start:start + self.block]
                 best = None
                 for tile in range(0, len(b), BANK_TILE):
-                    partial = torch.addmm(b_squared[tile:tile + BANK_TILE], block, b_t[:, tile:tile + BANK_TILE], alpha=-2.0)
+                    partial = torch.addmm(
+                        b_squared[tile : tile + BANK_TILE], block, b_t[:, tile : tile + BANK_TILE], alpha=-2.0
+                    )
                     best = _merge_smallest(best, partial, deepest)
                 squared = best[:, columns] + (block * block).sum(1, keepdim=True)
                 out[start:start + self.block] = squared.clamp_min_(0).sqrt_()

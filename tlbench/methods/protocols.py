@@ -31,7 +31,10 @@ def cv_splits(protocol: str, y: np.ndarray, n_folds: int, seed: int) -> list[tup
         return list(KFold(n_folds, shuffle=False).split(X))
     smallest = np.bincount(y).min()
     if smallest < n_folds:
-        raise TlbenchError(f"stratified {n_folds}-fold CV needs {n_folds} images per class, the smallest class has {smallest}: lower ph2.n_folds")
+        raise TlbenchError(
+            f"stratified {n_folds}-fold CV needs {n_folds} images per class, the smallest class has {smallest}: "
+            "lower ph2.n_folds"
+        )
     return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
 
 

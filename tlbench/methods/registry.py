@@ -60,25 +60,59 @@ ANOMALY_VARIANTS: Registry[Entry] = Registry("anomaly variant", [
 # kind "cdfg": impl(risk, a, b) over a table of EERs; kind "accuracy": a classification score;
 # kind "layer": impl(features, labels) -> how well features suit the labels, before any training;
 # kind "source_model": impl(source-class probabilities, labels), from the backbone's own head.
-MEASURES: Registry[Entry] = Registry("measure", [
-    Entry("eer", "EER (%)", "equal error rate at frame level", direction="lower", kind="scores"),
-    Entry("g_part", "$G_\\mathrm{part}$", "|EER(A->A) - EER(A->B)|", direction="lower", kind="cdfg"),
-    Entry("g_comp", "$G_\\mathrm{comp}$", "(G_part(A->B) + G_part(B->A)) / 2", direction="lower", kind="cdfg"),
-    Entry("balanced_accuracy", "balanced accuracy (%)", direction="higher", kind="accuracy"),
-    Entry("pooled_balanced_accuracy", "pooled balanced accuracy (%)", "balanced accuracy of all out-of-fold "
-          "predictions together", direction="higher", kind="accuracy"),
-    Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
-    Entry("std", "sample std", "sample standard deviation (n - 1) of a mean's folds or splits", direction="lower",
-          kind="spread"),
-    Entry("mmd2_linear", "MMD² (linear)", "unbiased MMD², linear kernel", direction="lower", kind="domain"),
-    Entry("mmd2_rbf", "MMD² (RBF)", "unbiased MMD², RBF kernel, median-heuristic width", direction="lower",
-          kind="domain"),
-    Entry("pad", "proxy A-distance", "2 (1 − 2 err), err the 5-fold CV error of a linear source-vs-target classifier",
-          direction="lower", kind="domain"),
-    Entry("coral", "CORAL distance", "squared Frobenius distance of the source and target covariances over 4d²", direction="lower", kind="domain"),
-    Entry("logme", "LogME", "You et al. 2021", direction="higher", kind="layer"),
-    Entry("h_score", "H-score", "Bao et al. 2019", direction="higher", kind="layer"),
-    Entry("h_score_lw", "H-score (LW)", "with a Ledoit-Wolf covariance, Ibrahim et al. 2022", direction="higher",
-          kind="layer"),
-    Entry("leep", "LEEP", "Nguyen et al. 2020, from the ImageNet head", direction="higher", kind="source_model"),
-])
+MEASURES: Registry[Entry] = Registry(
+    "measure",
+    [
+        Entry("eer", "EER (%)", "equal error rate at frame level", direction="lower", kind="scores"),
+        Entry("g_part", "$G_\\mathrm{part}$", "|EER(A->A) - EER(A->B)|", direction="lower", kind="cdfg"),
+        Entry("g_comp", "$G_\\mathrm{comp}$", "(G_part(A->B) + G_part(B->A)) / 2", direction="lower", kind="cdfg"),
+        Entry("balanced_accuracy", "balanced accuracy (%)", direction="higher", kind="accuracy"),
+        Entry(
+            "pooled_balanced_accuracy",
+            "pooled balanced accuracy (%)",
+            "balanced accuracy of all out-of-fold predictions together",
+            direction="higher",
+            kind="accuracy",
+        ),
+        Entry("accuracy", "accuracy (%)", direction="higher", kind="accuracy"),
+        Entry(
+            "std",
+            "sample std",
+            "sample standard deviation (n - 1) of a mean's folds or splits",
+            direction="lower",
+            kind="spread",
+        ),
+        Entry("mmd2_linear", "MMD² (linear)", "unbiased MMD², linear kernel", direction="lower", kind="domain"),
+        Entry(
+            "mmd2_rbf",
+            "MMD² (RBF)",
+            "unbiased MMD², RBF kernel, median-heuristic width",
+            direction="lower",
+            kind="domain",
+        ),
+        Entry(
+            "pad",
+            "proxy A-distance",
+            "2 (1 − 2 err), err the 5-fold CV error of a linear source-vs-target classifier",
+            direction="lower",
+            kind="domain",
+        ),
+        Entry(
+            "coral",
+            "CORAL distance",
+            "squared Frobenius distance of the source and target covariances over 4d²",
+            direction="lower",
+            kind="domain",
+        ),
+        Entry("logme", "LogME", "You et al. 2021", direction="higher", kind="layer"),
+        Entry("h_score", "H-score", "Bao et al. 2019", direction="higher", kind="layer"),
+        Entry(
+            "h_score_lw",
+            "H-score (LW)",
+            "with a Ledoit-Wolf covariance, Ibrahim et al. 2022",
+            direction="higher",
+            kind="layer",
+        ),
+        Entry("leep", "LEEP", "Nguyen et al. 2020, from the ImageNet head", direction="higher", kind="source_model"),
+    ],
+)

@@ -99,7 +99,9 @@ def descriptor_choices(pairs: dict, scenes: list[str], space: str, descriptor: s
     return {t: (settings[i], crit) for t in scenes for i, crit in [leave_one_scene_out(criteria, t)]}
 
 
-def fusion_choices(pairs: dict, scenes: list[str], space: str, grid, columns: dict[str, dict[str, int]]) -> dict[str, tuple]:
+def fusion_choices(
+    pairs: dict, scenes: list[str], space: str, grid, columns: dict[str, dict[str, int]]
+) -> dict[str, tuple]:
     """{target: (setting, criterion)} of the fusion; `columns[target][descriptor]`: the descriptor's selected
     (k, top cells) column for that target, fixed while the share and smoothing are chosen."""
     out = {}
@@ -130,8 +132,10 @@ def _text(setting: Setting, cells: dict[str, list[int]]) -> str:
     if setting.motion_share is None:
         return setting.text()
     names = {"appearance": "patch", "motion": "motion"}
-    return "; ".join([f"{names.get(d, d)} {Setting(k, top).text().rsplit(', ', 1)[0]}" for d, (k, top) in sorted(cells.items())]
-                     + [setting.text()])
+    return "; ".join(
+        [f"{names.get(d, d)} {Setting(k, top).text().rsplit(', ', 1)[0]}" for d, (k, top) in sorted(cells.items())]
+        + [setting.text()]
+    )
 
 
 def select(pairs: dict, scenes: list[str], spaces: list[str], variants: dict[str, tuple[str, ...]], grid) -> list[dict]:

@@ -21,7 +21,7 @@ class Space:
         self.kind, self.n_components, self.tca, self.seed = kind, n_components, tca or {}, seed
         self.max_samples_per_domain = max_samples_per_domain
 
-    def fit(self, source_train: np.ndarray, target_train: np.ndarray) -> "Space":
+    def fit(self, source_train: np.ndarray, target_train: np.ndarray) -> Space:
         """Every space z-scores with the statistics of all the source's training frames first."""
         self.scaler_ = StandardScaler().fit(source_train)
         fit_model = SPACES.impl(self.kind)

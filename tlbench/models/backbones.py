@@ -130,7 +130,9 @@ def build_backbone(name: str, weights: str | os.PathLike | None = "auto", allow_
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
             first = str(exc).splitlines()[0]
-            raise TlbenchError(f"weights file {path} does not fit {spec.name} ({first}): use the file {spec.weights_id} names") from None
+            raise TlbenchError(
+                f"weights file {path} does not fit {spec.name} ({first}): use the file {spec.weights_id} names"
+            ) from None
         if spec.arch == "inception_v3":
             model.transform_input = True  # torchvision does this when it loads these weights
     return model.eval()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from .backbones import build_backbone, feature_extractor, resolve_weights
 from .device import autocast, configure_precision, resolve_device, resolve_precision
 from .preprocessing import Preprocessing
 from .specs import Layer, backbone
+
 
 class ImageDataset(Dataset):
     """Decodes and preprocesses images in DataLoader workers. A file that cannot be decoded is
@@ -100,7 +102,7 @@ class EngineOptions:
     ray: Any = None  # the `ray` params section, for backend ray
 
     @classmethod
-    def from_params(cls, params, backbone_name: str, **overrides) -> "EngineOptions":
+    def from_params(cls, params, backbone_name: str, **overrides) -> EngineOptions:
         """From the typed `extract` (and `ray`) params sections, with the backbone's explicit weights file if any."""
         extract = params.model.extract
         values = {k: getattr(extract, k) for k in ("allow_download", "resize", "batch_size", "num_workers", "device",
@@ -141,7 +143,7 @@ class Engine:
         return preprocess
 
     @classmethod
-    def build(cls, spec, layers: list[Layer], opts: EngineOptions, model=None, weights_id=None) -> "Engine":
+    def build(cls, spec, layers: list[Layer], opts: EngineOptions, model=None, weights_id=None) -> Engine:
         unknown = [v for v in opts.tta if v not in TTA_VIEWS]
         if unknown:
             raise TlbenchError(f"extract.tta {unknown[0]!r} is unknown: use any of {', '.join(TTA_VIEWS)}")
@@ -264,10 +266,20 @@ def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict
     }
 
 
-def extract_features(images, backbone_name: str, layers: Sequence[int | str], out_dir: str | Path, *,
-                     progress: bool = True, pooling: dict[str, str] | None = None, model: torch.nn.Module | None = None,
-                     weights_id: str | None = None, extra_meta: dict | None = None, dtypes: dict[str, str] | None = None,
-                     **options) -> ExtractionResult:
+def extract_features(
+    images,
+    backbone_name: str,
+    layers: Sequence[int | str],
+    out_dir: str | Path,
+    *,
+    progress: bool = True,
+    pooling: dict[str, str] | None = None,
+    model: torch.nn.Module | None = None,
+    weights_id: str | None = None,
+    extra_meta: dict | None = None,
+    dtypes: dict[str, str] | None = None,
+    **options,
+) -> ExtractionResult:
     """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`, all layers from
     one forward pass per batch. `images`: image file paths, or a source with `__len__` and `image(i)`.
     `pooling`: {node: avg | max | pyramid | gridN} reduces those maps before they are stored. `model`: an
@@ -292,12 +304,16 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
         with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
                   mininterval=1.0) as bar:
             if opts.backend == "ray":
-                first = _fill_on_ray(EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source, arrays, bar)
+                first = _fill_on_ray(
+                    EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source, arrays, bar
+                )
             else:
                 first = _fill(engine, batches, arrays, chosen, pooling, bar)
         seconds = time.perf_counter() - start
         for arr in arrays.values():
             arr.flush()
         del arrays
-        write_json(tmp / "meta.json", _meta(engine, backbone_name, chosen, pooling, widths, n, dtypes) | (extra_meta or {}))
+        write_json(
+            tmp / "meta.json", _meta(engine, backbone_name, chosen, pooling, widths, n, dtypes) | (extra_meta or {})
+        )
     return ExtractionResult(Path(out_dir), n, seconds, first)

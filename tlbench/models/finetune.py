@@ -64,7 +64,9 @@ def set_trainable(model: nn.Module, train: str | list[str], head: tuple[str, ...
 
 def _freeze_bn_stats(model: nn.Module) -> None:
     for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not any(p.requires_grad for p in module.parameters()):
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and not any(
+            p.requires_grad for p in module.parameters()
+        ):
             module.eval()
 
 
@@ -108,7 +110,9 @@ def _save(path: Path, state: dict) -> None:
 def _optimizer(model: nn.Module, cfg: dict, epochs: int):
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg["optimizer"] == "sgd":
-        opt = torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9), weight_decay=cfg.get("weight_decay", 0))
+        opt = torch.optim.SGD(
+            params, lr=cfg["lr"], momentum=cfg.get("momentum", 0.9), weight_decay=cfg.get("weight_decay", 0)
+        )
     elif cfg["optimizer"] == "adam":
         opt = torch.optim.Adam(params, lr=cfg["lr"], weight_decay=cfg.get("weight_decay", 0))
     else:
@@ -153,7 +157,9 @@ def _train_epoch(model, loader, opt, dev, precision, desc: str, progress: bool) 
 def _check_classes(train_samples, classes: list[str]) -> None:
     counts = np.bincount([y for _, y in train_samples], minlength=len(classes))
     if (counts == 0).any():
-        raise TlbenchError(f"class {classes[int(np.argmin(counts))]!r} has no training image: restore its folder or drop it")
+        raise TlbenchError(
+            f"class {classes[int(np.argmin(counts))]!r} has no training image: restore its folder or drop it"
+        )
 
 
 def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoint: Path, work: Path,
@@ -195,10 +201,20 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
         _save(work, {"fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
                      "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "generator": gen.get_state(),
                      "torch_rng": torch.get_rng_state(), "history": history})
-    _save(checkpoint, {"backbone": name, "classes": classes, "model": model.state_dict(), "history": history,
-                       "trainable": trainable, "weights_id": f"{backbone(name).weights_id}, fine-tuned on "
-                       f"{cfg['source_name']} ({cfg['train'] if isinstance(cfg['train'], str) else 'partial'}; {epochs} epochs, {precision})",
-                       "precision": precision})
+    _save(
+        checkpoint,
+        {
+            "backbone": name,
+            "classes": classes,
+            "model": model.state_dict(),
+            "history": history,
+            "trainable": trainable,
+            "weights_id": f"{backbone(name).weights_id}, fine-tuned on "
+            f"{cfg['source_name']} ({cfg['train'] if isinstance(cfg['train'], str) else 'partial'}; "
+            f"{epochs} epochs, {precision})",
+            "precision": precision,
+        },
+    )
     work.unlink(missing_ok=True)
     return history, seconds
 
@@ -239,8 +255,10 @@ def load_finetuned(checkpoint: Path, expected_backbone: str) -> tuple[nn.Module,
         raise TlbenchError(f"{checkpoint} not found: run the fusion_finetune stage (`dvc repro fusion_finetune`)")
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     if state.get("backbone") != expected_backbone:
-        raise TlbenchError(f"{checkpoint} holds a fine-tuned {state.get('backbone')!r}, the params ask for "
-                           f"{expected_backbone!r}: re-run `dvc repro fusion_finetune` or fix profiles.<profile>.finetune.backbone")
+        raise TlbenchError(
+            f"{checkpoint} holds a fine-tuned {state.get('backbone')!r}, the params ask for "
+            f"{expected_backbone!r}: re-run `dvc repro fusion_finetune` or fix profiles.<profile>.finetune.backbone"
+        )
     model = replace_head(build_backbone(expected_backbone, weights=None), expected_backbone, len(state["classes"]))
     model.load_state_dict(state["model"])
     return model.eval(), state

@@ -28,7 +28,7 @@ class Preprocessing:
             raise TlbenchError(f"extract.resize {self.resize!r} is unknown: use one of {', '.join(RESIZE_MODES)}")
 
     @classmethod
-    def for_backbone(cls, spec: Backbone, resize: str = "squash", size: int | None = None) -> "Preprocessing":
+    def for_backbone(cls, spec: Backbone, resize: str = "squash", size: int | None = None) -> Preprocessing:
         return cls(size or spec.input_size, resize, spec.mean, spec.std, spec.weights_id)
 
     def describe(self) -> str:

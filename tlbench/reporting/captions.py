@@ -15,7 +15,10 @@ def data_text(synthetic: bool, real: str) -> str:
 def published(source: str, cite_key: str | None) -> Rich:
     """"Published values: <source>", with \\cite{key} when params set report.cite.<experiment>."""
     if cite_key:
-        return Rich(rf"Published values: {latex_escape(source)}~\cite{{{cite_key}}}.", f"Published values: {source} [{cite_key}].")
+        return Rich(
+            rf"Published values: {latex_escape(source)}~\cite{{{cite_key}}}.",
+            f"Published values: {source} [{cite_key}].",
+        )
     return join(f"Published values: {source}.")
 
 

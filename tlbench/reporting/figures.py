@@ -49,7 +49,9 @@ def pyplot():
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kwargs):
     """`plt.subplots` at a printed width (COLUMN_WIDTH or TEXT_WIDTH), constrained layout, axes as a 2-D array."""
     if width not in (COLUMN_WIDTH, TEXT_WIDTH):
-        raise TlbenchError(f"a figure is {width} in wide: use COLUMN_WIDTH ({COLUMN_WIDTH}) or TEXT_WIDTH ({TEXT_WIDTH})")
+        raise TlbenchError(
+            f"a figure is {width} in wide: use COLUMN_WIDTH ({COLUMN_WIDTH}) or TEXT_WIDTH ({TEXT_WIDTH})"
+        )
     return pyplot().subplots(nrows, ncols, figsize=(width, height), squeeze=False, layout="constrained", **kwargs)
 
 

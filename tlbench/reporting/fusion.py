@@ -6,11 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..records import FusionRecords
+from .captions import math_label
 from .experiments import EXPERIMENTS
 from .figures import COLUMN_WIDTH, new_figure, outside_legend, save_figure, series_style
-from .paper_values import TABLE7, TABLE7_AVG, TABLE7_SOURCE
-from .captions import math_label
+from .paper_values import TABLE7, TABLE7_AVG
 from .render import PM, Column, Table, join
+from .report import ExperimentReport
 
 COLUMN_LABELS = {"global": "Pre-prediction layer", "block1": "Fusion 1st block", "block2": "Fusion 2nd block",
                  "block3": "Fusion 3rd block"}  # in Table 7's order
@@ -93,9 +95,15 @@ def render_transferability(summary: dict, provenance: str = "") -> Table | None:
                    f"n = {len(cols)} columns:", "; ".join(correlation) + ".", provenance.split(". ")[0] + ".")
     methods = join("Measures on each descriptor as aligned, before PCA; accuracy averaged over PCA sizes and splits; "
                    f"p: exact two-sided permutation p-value of τ over all {len(cols)}! orderings.", provenance)
-    return Table("fusion_transferability", "Supermarket Produce: layer-ranking measures per descriptor", caption,
-                 [Column("Features", "l"), Column("Accuracy (%)")] + [Column(math_label(MEASURES.label(m))) for m in measures],
-                 rows, wide=True, methods=methods)
+    return Table(
+        "fusion_transferability",
+        "Supermarket Produce: layer-ranking measures per descriptor",
+        caption,
+        [Column("Features", "l"), Column("Accuracy (%)")] + [Column(math_label(MEASURES.label(m))) for m in measures],
+        rows,
+        wide=True,
+        methods=methods,
+    )
 
 
 def plot_accuracy(rows: list[dict], stem: Path, title_suffix: str = "") -> list[Path]:
@@ -145,30 +153,56 @@ def plot_history(history: list[dict], stem: Path, title_suffix: str = "") -> lis
     return save_figure(fig, stem)
 
 
-def metrics(params) -> dict[str, float]:
+def metrics(records: FusionRecords, params) -> dict[str, float]:
     """Per column and size the mean accuracy over the splits, its sample std and the mean's bootstrap interval
-    over the splits (`uncertainty`); the layer-ranking measures
-    per column; the fine-tuned network's final held-out accuracy."""
-    from .. import paths
-    from ..io import read_csv, read_json, read_jsonl
+    over the splits (`uncertainty`); the layer-ranking measures per column; the fine-tuned network's final
+    held-out accuracy."""
     from ..methods.uncertainty import bootstrap_mean, seed_for
     from .outputs import INTERVAL_BOUNDS
 
     out: dict[str, float] = {}
     u = params.model.uncertainty
-    results, summary = params.resolve_path(paths.FUSION_RESULTS), params.resolve_path(paths.FUSION_SUMMARY)
-    history = params.resolve_path(paths.FINETUNE_HISTORY)
-    if results.is_file():
-        for (col, n), a in accuracies(read_jsonl(results)).items():
-            out |= {f"fusion/{col}/{n}/accuracy": round(float(a.mean()), 4), f"fusion/{col}/{n}/std": round(_std(a), 4)}
-            ci = bootstrap_mean(a, u.resamples, u.level, seed_for(params.seed, "fusion", col, str(n)))  # over the splits
-            out |= {f"fusion/{col}/{n}/accuracy/{b}": round(x, 4) for b, x in zip(INTERVAL_BOUNDS, ci)}
-    if summary.is_file():
-        out |= {f"fusion/{col}/{m}": v for col, values in read_json(summary).get("transferability", {}).items()
-                for m, v in values.items()}
-    if history.is_file():
-        out["fusion/finetune/accuracy"] = round(100 * read_csv(history)[-1]["val_accuracy"], 4)
+    for (col, n), a in accuracies(records.rows).items():
+        out |= {f"fusion/{col}/{n}/accuracy": round(float(a.mean()), 4), f"fusion/{col}/{n}/std": round(_std(a), 4)}
+        ci = bootstrap_mean(a, u.resamples, u.level, seed_for(params.seed, "fusion", col, str(n)))  # over the splits
+        out |= {f"fusion/{col}/{n}/accuracy/{b}": round(x, 4) for b, x in zip(INTERVAL_BOUNDS, ci)}
+    out |= {f"fusion/{col}/{m}": v for col, values in records.summary.get("transferability", {}).items()
+            for m, v in values.items()}
+    out["fusion/finetune/accuracy"] = round(100 * records.history[-1]["val_accuracy"], 4)
     return out
 
 
-EXPERIMENTS.implement("fusion", metrics)
+DATA = "Fruits-360 (Mureşan and Oltean 2018) to Supermarket Produce (Rocha et al. 2010)"
+
+
+def tables(records: FusionRecords, params) -> list[Table]:
+    from .captions import data_text, published
+    from .paper_values import TABLE7_SOURCE
+
+    data = data_text(params.settings.synthetic, DATA)
+    context = {"profile": params.profile, "seed": params.seed, "preprocessing": records.summary["preprocessing"],
+               "data": data, "published": published(TABLE7_SOURCE, params.model.report.cite.get("fusion"))}
+    transfer = render_transferability(records.summary, f"{data}. Profile {params.profile}, random seed {params.seed}.")
+    return [render(records.rows, context)] + ([transfer] if transfer else [])
+
+
+def figures(records: FusionRecords, params, folder: Path, suffix: str) -> None:
+    plot_accuracy(records.rows, folder / "fusion_accuracy", suffix)
+    plot_history(records.history, folder / "finetune_curves", suffix)
+
+
+def plots(records: FusionRecords, params) -> dict[str, tuple[list[str], list[list]]]:
+    return {"accuracy": accuracy_plot_rows(records.rows)}
+
+
+def provenance(records: FusionRecords, params) -> tuple[dict, dict]:
+    from ..data.catalog import source_record
+
+    archive = (source_record(params.dataset_root("fruits360")) or
+               "not fetched by `tlbench data fetch`: no archive checksum recorded")
+    return ({"preprocessing": records.summary["preprocessing"], "weights": records.rows[0].get("weights_id"),
+             "fruits360_archive": archive}, records.summary.get("versions"))
+
+
+REPORT = ExperimentReport("fusion", FusionRecords.load, tables, figures, plots, metrics, provenance)
+EXPERIMENTS.implement("fusion", REPORT)

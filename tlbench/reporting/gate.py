@@ -57,7 +57,9 @@ def markdown(rows: list[dict], n_metrics: int, baseline: Path) -> str:
              "| metric | baseline | current | delta | status |", "|---|---:|---:|---:|---|"]
     for r in rows:
         status = f"**{r['status']}**" if r["status"] in ("regression", "missing") else r["status"]
-        lines.append(f"| {r['metric']} | {fmt(r['baseline'])} | {fmt(r['current'])} | {fmt(r['delta'], '+')} | {status} |")
+        lines.append(
+            f"| {r['metric']} | {fmt(r['baseline'])} | {fmt(r['current'])} | {fmt(r['delta'], '+')} | {status} |"
+        )
     return "\n".join(lines)
 
 

@@ -13,7 +13,6 @@ from ..io import read_json, write_json
 from ..methods.registry import MEASURES
 from .experiments import EXPERIMENTS, Metric
 
-
 INTERVAL_BOUNDS = ("ci_low", "ci_high")  # anomaly/ped1->ped2/raw/eer/ci_low: the interval of .../eer
 
 
@@ -31,12 +30,9 @@ def measure_of(name: str) -> str:
     return last
 
 
-def experiment_metrics(params, experiment: str) -> dict[str, float]:
-    """The experiment's metrics computed from its records (its reporting module implements it)."""
-    import importlib
-
-    importlib.import_module(f"{__package__}.{experiment}")
-    values = EXPERIMENTS.impl(experiment)(params)
+def checked_metrics(values: dict[str, float]) -> dict[str, float]:
+    """The metrics sorted by name; a name that does not end in a registered measure, or a value that is not a
+    number, is an error naming it."""
     for name, value in values.items():
         measure_of(name)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
@@ -44,8 +40,9 @@ def experiment_metrics(params, experiment: str) -> dict[str, float]:
     return dict(sorted(values.items()))
 
 
-def write_metrics(params, experiment: str) -> Path:
-    path = write_json(params.resolve_path(paths.metrics(experiment)), experiment_metrics(params, experiment))
+def write_metrics(params, experiment: str, values: dict[str, float]) -> Path:
+    """reports/metrics/<experiment>.json: the numbers its report computed from its records (`ExperimentReport`)."""
+    path = write_json(params.resolve_path(paths.metrics(experiment)), checked_metrics(values))
     print(f"wrote {path}")
     return path
 

@@ -11,12 +11,15 @@ import pandas as pd
 
 from ..methods.registry import MEASURES, PROTOCOLS, TASKS
 from ..models.specs import BACKBONES
+from ..records import Ph2Records
 from .captions import BEYOND_MARK, data_text, math_label
 from .experiments import EXPERIMENTS
-from .outputs import INTERVAL_BOUNDS
 from .figures import TEXT_WIDTH, new_figure, outside_legend, save_figure, series_style
+from .outputs import INTERVAL_BOUNDS
 from .paper_values import TABLE6
 from .render import PM, Column, Section, Table, join
+from .report import ExperimentReport
+
 
 def backbone_label(name: str) -> str:
     """A sweep's label: the backbone's, `+ TTA` for a test-time augmented sweep (key `<backbone>+tta`)."""
@@ -115,7 +118,10 @@ def ph2_table_rows(df: pd.DataFrame, task: str, beyond=(), alpha: float = 0.05,
                 if o:
                     m, sd, _ = o["scores"][p]
                     pooled = o["pooled"][p]
-                    cells += [PM(f"{m:.1f}", f"{sd:.1f}", bold=key[1] in bold[p]), "" if pooled is None else f"{pooled:.1f}"]
+                    cells += [
+                        PM(f"{m:.1f}", f"{sd:.1f}", bold=key[1] in bold[p]),
+                        "" if pooled is None else f"{pooled:.1f}",
+                    ]
                 else:
                     cells += [None, None]
             if with_published:
@@ -134,16 +140,25 @@ def feature_rows(df: pd.DataFrame, beyond=(), with_published: bool = True) -> li
         rows.append(Section(section_label(bb, beyond)))
         for key in keys:
             o, s = ours.get(key), TABLE6.get(key)
-            rows.append([str(key[1]), o["node"] if o else None, str((o or {}).get("n_features") or s[0]),
-                         f"{o['variance']:.1f}" if o else None] + ([f"{s[1]:.1f}" if s else None] if with_published else []))
+            rows.append(
+                [
+                    str(key[1]),
+                    o["node"] if o else None,
+                    str((o or {}).get("n_features") or s[0]),
+                    f"{o['variance']:.1f}" if o else None,
+                ]
+                + ([f"{s[1]:.1f}" if s else None] if with_published else [])
+            )
     return rows
 
 
 def _protocol_caption(protocols: list[str], first) -> str:
-    return (f"Linear SVM (C = {float(first.C):g}, {'standardized' if bool(first.standardize) else 'raw'} features), "
-            f"{int(first.n_folds)}-fold CV; per protocol the mean ± sample std (n = {int(first.n_folds)} folds) of the "
-            f"folds' scores and the balanced accuracy of all out-of-fold predictions pooled (pooled). "
-            + " ".join(f"{protocol_header(p)[0].upper()}{protocol_header(p)[1:]}: {PROTOCOLS[p].help}." for p in protocols))
+    return (
+        f"Linear SVM (C = {float(first.C):g}, {'standardized' if bool(first.standardize) else 'raw'} features), "
+        f"{int(first.n_folds)}-fold CV; per protocol the mean ± sample std (n = {int(first.n_folds)} folds) of the "
+        f"folds' scores and the balanced accuracy of all out-of-fold predictions pooled (pooled). "
+        + " ".join(f"{protocol_header(p)[0].upper()}{protocol_header(p)[1:]}: {PROTOCOLS[p].help}." for p in protocols)
+    )
 
 
 def beyond_text(beyond) -> str:
@@ -166,10 +181,21 @@ def feature_tables(df: pd.DataFrame, ctx: Ph2Context, caption, methods) -> list[
     tables = []
     for suffix, part, published in _parts(df, ctx.beyond):
         columns = [Column("Layer"), Column("Node", "l"), Column("Features")]
-        columns += [Column("ours", group="Var. (%)"), Column("publ.", group="Var. (%)")] if published else [Column("Var. (%)")]
+        columns += (
+            [Column("ours", group="Var. (%)"), Column("publ.", group="Var. (%)")] if published else [Column("Var. (%)")]
+        )
         short = "PH2 layer sweep: features per layer" + (", beyond the seed†" if suffix else "")
-        tables.append(Table(f"ph2_features{suffix}", short, caption(published), columns, feature_rows(part, ctx.beyond, published),
-                            wide=False, methods=methods))
+        tables.append(
+            Table(
+                f"ph2_features{suffix}",
+                short,
+                caption(published),
+                columns,
+                feature_rows(part, ctx.beyond, published),
+                wide=False,
+                methods=methods,
+            )
+        )
     return tables
 
 
@@ -179,8 +205,10 @@ def layer_tables(df: pd.DataFrame, task: str, ctx: Ph2Context, caption, methods)
         rows, protocols = ph2_table_rows(part, task, ctx.beyond, ctx.alpha, published)
         columns = [Column("Layer")]
         for p in protocols:
-            columns += [Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
-                        Column("pooled", group=PROTOCOLS[p].label)]
+            columns += [
+                Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
+                Column("pooled", group=PROTOCOLS[p].label),
+            ]
         columns += [Column("Published", pm=True), Column("Δ")] if published else []
         delta = published and any(r[-1] is not None for r in rows if not isinstance(r, Section))
         if published and not delta:  # no CNN both here and in the publication: an empty Δ column
@@ -277,16 +305,10 @@ def sweep_plot_rows(records: list[dict]) -> dict[str, tuple[list[str], list[list
     return out
 
 
-def metrics(params) -> dict[str, float]:
+def metrics(records: Ph2Records, params) -> dict[str, float]:
     """Per CNN, layer, task and protocol: the mean over the folds (measured as the protocol says), its sample
     std and the pooled balanced accuracy; the layer-ranking measures and LEEP."""
-    from .. import paths
-    from ..io import read_json
-
-    path = params.resolve_path(paths.PH2_SUMMARY)
-    if not path.is_file():
-        return {}
-    summary, out = read_json(path), {}
+    summary, out = records.summary, {}
     for bb, layers in summary["ph2_layers"].items():
         for layer, tasks in layers.items():
             for task, protocols in tasks.items():
@@ -299,9 +321,6 @@ def metrics(params) -> dict[str, float]:
     out |= {f"ph2/{bb}/{layer}/{task}/{m}": v for bb, layers in summary.get("transferability", {}).items()
             for layer, tasks in layers.items() for task, values in tasks.items() for m, v in values.items()}
     return out
-
-
-EXPERIMENTS.implement("ph2", metrics)
 
 
 def _measures_of(transfer: dict) -> list[str]:
@@ -359,10 +378,14 @@ def render_transferability(summary: dict, provenance: str = "", beyond=()) -> li
                                              for t in x.values())]
     columns = [Column("Layer")] + [Column(p, group="CV mean (%)") for p in protocols] + \
         [Column(math_label(MEASURES.label(m)), group="Measures") for m in _measures_of(transfer)]
-    methods = join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2022) "
-                   "are computed on the features and labels alone; LEEP (Nguyen et al. 2020) scores the backbone's "
-                   "ImageNet head, once per backbone and task. CV means per protocol (paper: folds as published; "
-                   "stratified: stratified CV).", permutation_text(len(transfer) - 1, EXACT_UP_TO), provenance)
+    methods = join(
+        "LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2022) "
+        "are computed on the features and labels alone; LEEP (Nguyen et al. 2020) scores the backbone's "
+        "ImageNet head, once per backbone and task. CV means per protocol (paper: folds as published; "
+        "stratified: stratified CV).",
+        permutation_text(len(transfer) - 1, EXACT_UP_TO),
+        provenance,
+    )
     data = provenance.split(". ")[0] + "."
     tables = []
     for task in TASKS:
@@ -370,12 +393,73 @@ def render_transferability(summary: dict, provenance: str = "", beyond=()) -> li
         if not values:
             continue
         tables += [
-            Table(f"ph2_transferability_{task}", f"PH2, {TASKS[task].label}: layer-ranking measures beside the CV means",
-                  join("Higher is better for every measure.", data), columns, values, wide=True, methods=methods),
-            Table(f"ph2_transferability_summary_{task}", f"PH2, {TASKS[task].label}: do the measures rank the layers as CV does?",
-                  join("Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, with the "
-                       "permutation p of τ; Same top: the measure's best layer is the CV's (“tie”: a best layer is tied).",
-                       data),
-                  [Column("Measure", "l"), Column("CV", "l"), Column("n"), Column("τ"), Column("ρ"), Column("p"),
-                   Column("Same top", "c"), Column("LEEP")], correlations, wide=True, methods=methods)]
+            Table(
+                f"ph2_transferability_{task}",
+                f"PH2, {TASKS[task].label}: layer-ranking measures beside the CV means",
+                join("Higher is better for every measure.", data),
+                columns,
+                values,
+                wide=True,
+                methods=methods,
+            ),
+            Table(
+                f"ph2_transferability_summary_{task}",
+                f"PH2, {TASKS[task].label}: do the measures rank the layers as CV does?",
+                join(
+                    "Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, with the "
+                    "permutation p of τ; Same top: the measure's best layer is the CV's (“tie”: a best layer is tied).",
+                    data,
+                ),
+                [
+                    Column("Measure", "l"),
+                    Column("CV", "l"),
+                    Column("n"),
+                    Column("τ"),
+                    Column("ρ"),
+                    Column("p"),
+                    Column("Same top", "c"),
+                    Column("LEEP"),
+                ],
+                correlations,
+                wide=True,
+                methods=methods,
+            ),
+        ]
     return tables
+
+
+def beyond_models(params) -> tuple[str, ...]:
+    return tuple(key for key, _, _, beyond in params.ph2_models() if beyond)
+
+
+def context(records: Ph2Records, params) -> Ph2Context:
+    from .captions import published
+    from .paper_values import TABLE6_SOURCE
+
+    return Ph2Context(profile=params.profile, seed=params.seed, synthetic=params.settings.synthetic,
+                      preprocessing=records.summary["provenance"]["preprocessing"],
+                      published=published(TABLE6_SOURCE, params.model.report.cite.get("ph2")),
+                      beyond=beyond_models(params), alpha=params.model.uncertainty.alpha)
+
+
+def tables(records: Ph2Records, params) -> list[Table]:
+    ctx = context(records, params)
+    provenance = f"{data_text(ctx.synthetic, 'PH2')}. Profile {params.profile}, random seed {params.seed}."
+    return render_ph2_tables(records.folds, ctx) + render_transferability(records.summary, provenance, ctx.beyond)
+
+
+def figures(records: Ph2Records, params, folder: Path, suffix: str) -> None:
+    plot_ph2_layers(records.folds, folder / "ph2_layers", suffix, beyond_models(params))
+
+
+def plots(records: Ph2Records, params) -> dict[str, tuple[list[str], list[list]]]:
+    return sweep_plot_rows(records.folds)
+
+
+def provenance(records: Ph2Records, params) -> tuple[dict, dict]:
+    recorded = records.summary["provenance"]
+    return {"preprocessing": recorded["preprocessing"], "tasks": recorded["tasks"]}, recorded.get("versions")
+
+
+REPORT = ExperimentReport("ph2", Ph2Records.load, tables, figures, plots, metrics, provenance)
+EXPERIMENTS.implement("ph2", REPORT)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..records import RecipesRecords
 from .captions import data_text
 from .experiments import EXPERIMENTS
 from .figures import COLUMN_WIDTH, new_figure, outside_legend, save_figure, series_style
 from .render import PM, Column, Table, join
+from .report import ExperimentReport
 
 
 def render(out: dict, folds: int) -> Table:
@@ -15,10 +17,16 @@ def render(out: dict, folds: int) -> Table:
              PM(f"{100 * r['mean']:.1f}", f"{100 * r['std']:.1f}") if "std" in r else PM(f"{100 * r['mean']:.1f}", "")]
             for r in out["results"]]
     data = data_text(out["synthetic"], "CIFAR-10 (Krizhevsky 2009)")
-    caption = join(f"On a {100 * out['fraction']:g} % stratified subsample; CV accuracy: mean ± sample std over n = {folds} "
-                   "folds of the training images. Higher is better.", f"{data}.")
-    methods = join(f"{out['n_train']} training, {n_test} test images (one test image is {100 / n_test:.2f} points). "
-                   f"Backbone {out['backbone']}: {out['preprocessing']}.", f"Profile {out['profile']}, random seed {out['seed']}.")
+    caption = join(
+        f"On a {100 * out['fraction']:g} % stratified subsample; CV accuracy: mean ± sample std over n = {folds} "
+        "folds of the training images. Higher is better.",
+        f"{data}.",
+    )
+    methods = join(
+        f"{out['n_train']} training, {n_test} test images (one test image is {100 / n_test:.2f} points). "
+        f"Backbone {out['backbone']}: {out['preprocessing']}.",
+        f"Profile {out['profile']}, random seed {out['seed']}.",
+    )
     return Table("recipes", "The seed's teaching recipes: accuracy (%)", caption,
                  [Column("Recipe", "l"), Column("What", "p{0.5\\linewidth}"), Column("Metric", "l"),
                   Column("Ours", pm=True)], rows, wide=True, methods=methods)
@@ -49,19 +57,31 @@ def plot_rows(out: dict) -> dict[str, tuple[list[str], list[list]]]:
             "autoencoder_loss": (["epoch", "loss"], [[k + 1, v] for k, v in enumerate(out["autoencoder_loss"])])}
 
 
-def metrics(params) -> dict[str, float]:
-    from .. import paths
-    from ..io import read_json
-
-    path = params.resolve_path(paths.RECIPES_RESULTS)
-    if not path.is_file():
-        return {}
+def metrics(records: RecipesRecords, params) -> dict[str, float]:
     out = {}
-    for r in read_json(path)["results"]:
+    for r in records.results["results"]:
         out[f"recipes/{r['recipe']}/accuracy"] = round(100 * r["mean"], 4)
         if "std" in r:
             out[f"recipes/{r['recipe']}/std"] = round(100 * r["std"], 4)
     return out
 
 
-EXPERIMENTS.implement("recipes", metrics)
+def tables(records: RecipesRecords, params) -> list[Table]:
+    return [render(records.results, params.model.recipes.knn["folds"])]
+
+
+def figures(records: RecipesRecords, params, folder: Path, suffix: str) -> None:
+    plot_curves(records.results, folder / "recipes_curves", suffix)
+
+
+def plots(records: RecipesRecords, params) -> dict[str, tuple[list[str], list[list]]]:
+    return plot_rows(records.results)
+
+
+def provenance(records: RecipesRecords, params) -> tuple[dict, dict]:
+    out = records.results
+    return {"preprocessing": out["preprocessing"], "weights": out["weights_id"]}, out.get("versions")
+
+
+REPORT = ExperimentReport("recipes", RecipesRecords.load, tables, figures, plots, metrics, provenance)
+EXPERIMENTS.implement("recipes", REPORT)

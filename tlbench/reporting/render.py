@@ -15,12 +15,37 @@ from ..io import atomic_write_text
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 
-_LATEX_SPECIALS = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "²": r"\textsuperscript{2}",
-                   "±": r"$\pm$", "–": "--", "−": "$-$", "→": r"$\rightarrow$", "->": r"$\rightarrow$",
-                   "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                   "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                   "τ": r"$\tau$", "ρ": r"$\rho$", "Δ": r"$\Delta$", "×": r"$\times$", "ç": r"\c{c}", "†": r"$^\dagger$",
-                   "α": r"$\alpha$", "γ": r"$\gamma$", "μ": r"$\mu$", "ν": r"$\nu$"}
+_LATEX_SPECIALS = {
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "²": r"\textsuperscript{2}",
+    "±": r"$\pm$",
+    "–": "--",
+    "−": "$-$",
+    "→": r"$\rightarrow$",
+    "->": r"$\rightarrow$",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+    "τ": r"$\tau$",
+    "ρ": r"$\rho$",
+    "Δ": r"$\Delta$",
+    "×": r"$\times$",
+    "ç": r"\c{c}",
+    "†": r"$^\dagger$",
+    "α": r"$\alpha$",
+    "γ": r"$\gamma$",
+    "μ": r"$\mu$",
+    "ν": r"$\nu$",
+}
 # "->" before ">", a minus sign where a hyphen starts a number ("-2", "(-0.40"), then single characters
 _LATEX_PATTERN = re.compile(r"->|(?<![\w.])-(?=\d)|[<>|²±–−→&%$#_{}~^\\τρΔ×ç†αγμν]")
 _DIMENSIONS = re.compile(r"(?<![\w.])(\d+)x(\d+)(?![\w.])")  # 224x224 -> 224×224 (a times sign, not a letter)
@@ -111,7 +136,9 @@ class Table:
     columns: list[Column]
     rows: list = field(default_factory=list)  # lists of cells, or Section
     wide: bool = False  # table* (both columns of a two-column paper)
-    methods: object = ""  # the protocol, preprocessing and provenance: the experiment's methods paragraph, not the caption
+    methods: object = (
+        ""  # the protocol, preprocessing and provenance: the experiment's methods paragraph, not the caption
+    )
     tabcolsep: str = "4pt"
 
     @property
@@ -124,7 +151,8 @@ def table_label(stem: str) -> str:
 
 
 def table_ref(stem: str) -> Rich:
-    """Another generated table by reference: `Table~\\ref{...}` in LaTeX (numbered by the paper), its stem in Markdown."""
+    """Another generated table by reference: `Table~\\ref{...}` in LaTeX (numbered by the paper), its stem in
+    Markdown."""
     return Rich(rf"Table~\ref{{{table_label(stem)}}}", f"`{stem}`")
 
 
@@ -175,7 +203,9 @@ def _tex_context(t: Table) -> dict:
     groups = ""
     if any(g is not None for g, _, _ in spans):
         # a group-less cell spans its columns too: a lone cell of an r@{ ± }l pair would print the ±
-        cells = [rf"\multicolumn{{{b - a + 1}}}{{c}}{{{latex_escape(g) if g is not None else ''}}}" for g, a, b in spans]
+        cells = [
+            rf"\multicolumn{{{b - a + 1}}}{{c}}{{{latex_escape(g) if g is not None else ''}}}" for g, a, b in spans
+        ]
         rules = "".join(rf"\cmidrule(lr){{{a}-{b}}}" for g, a, b in spans if g is not None)
         groups = " & ".join(cells) + r" \\" + "\n" + rules
     header = " & ".join(rf"\multicolumn{{2}}{{c}}{{{latex_escape(c.header)}}}" if c.pm else latex_escape(c.header)
@@ -194,7 +224,9 @@ def _tex_context(t: Table) -> dict:
 
 def _md_context(t: Table) -> dict:
     def head(c: Column) -> str:
-        return markdown_escape(c.header) if c.group is None else f"{markdown_escape(c.group)}: {markdown_escape(c.header)}"
+        return (
+            markdown_escape(c.header) if c.group is None else f"{markdown_escape(c.group)}: {markdown_escape(c.header)}"
+        )
 
     rows = []
     for r in t.rows:
@@ -204,9 +236,15 @@ def _md_context(t: Table) -> dict:
             rows.append("| " + " | ".join(_md_cell(cell) for cell in r) + " |")
     align = "|" + "|".join("---" if c.align == "l" or c.align.startswith("p") else ":---:" if c.align == "c" else "---:"
                            for c in t.columns) + "|"
-    return {"header": "| " + " | ".join(head(c) for c in t.columns) + " |", "align": align, "rows": rows,
-            "short": markdown_escape(t.short), "caption": markdown_escape(_sentence(t.short)) + " " + markdown_escape(t.caption),
-            "methods": markdown_escape(t.methods), "stem": t.stem}
+    return {
+        "header": "| " + " | ".join(head(c) for c in t.columns) + " |",
+        "align": align,
+        "rows": rows,
+        "short": markdown_escape(t.short),
+        "caption": markdown_escape(_sentence(t.short)) + " " + markdown_escape(t.caption),
+        "methods": markdown_escape(t.methods),
+        "stem": t.stem,
+    }
 
 
 def environment(kind: str) -> jinja2.Environment:

@@ -1,4 +1,6 @@
-"""The synthetic PH2 twin, written in the official on-disk layout so that the same loader reads it. Deterministic from a seed: the same params give byte-identical files."""
+"""The synthetic PH2 twin, written in the official on-disk layout so that the same loader reads it.
+Deterministic from a seed: the same params give byte-identical files."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +14,14 @@ from ...io import atomic_dir
 from ..ph2 import PH2_IMAGES_DIR, PH2_TABLE
 
 # The PH2 colour legend: 1 white, 2 red, 3 light-brown, 4 dark-brown, 5 blue-gray, 6 black.
-PH2_COLOURS = {1: (236, 230, 226), 2: (184, 70, 60), 3: (170, 110, 70), 4: (95, 55, 35), 5: (105, 115, 140), 6: (30, 22, 22)}
+PH2_COLOURS = {
+    1: (236, 230, 226),
+    2: (184, 70, 60),
+    3: (170, 110, 70),
+    4: (95, 55, 35),
+    5: (105, 115, 140),
+    6: (30, 22, 22),
+}
 
 # Per clinical class: asymmetry amplitude, border irregularity amplitude, colour choices,
 # and how much of the colour pattern is blotchy rather than concentric. The ranges overlap,
@@ -20,7 +29,12 @@ PH2_COLOURS = {1: (236, 230, 226), 2: (184, 70, 60), 3: (170, 110, 70), 4: (95, 
 PH2_CLASS_STYLE = {
     0: dict(asym=(0.00, 0.12), irregular=(0.00, 0.06), colours=((3,), (4,), (3, 4)), blotch=(0.0, 0.35)),
     1: dict(asym=(0.06, 0.22), irregular=(0.03, 0.12), colours=((3, 4), (2, 3, 4), (3, 4, 6)), blotch=(0.2, 0.6)),
-    2: dict(asym=(0.12, 0.32), irregular=(0.07, 0.2), colours=((3, 4, 5), (1, 3, 4, 5), (3, 4, 5, 6), (1, 2, 4, 5, 6)), blotch=(0.45, 0.9)),
+    2: dict(
+        asym=(0.12, 0.32),
+        irregular=(0.07, 0.2),
+        colours=((3, 4, 5), (1, 3, 4, 5), (3, 4, 5, 6), (1, 2, 4, 5, 6)),
+        blotch=(0.45, 0.9),
+    ),
 }
 
 PH2_LEGENDS = """Legends for Clinical Diagnosis: 
@@ -93,7 +107,11 @@ def lesion_image(rng: np.random.Generator, clinical: int, width: int, height: in
     theta, dist = np.arctan2(dy, dx), np.hypot(dy, dx)
 
     radius = min(width, height) * rng.uniform(0.2, 0.3) * (1.15 if clinical == 2 else 1.0)
-    shape = 1 + asym * np.cos(theta - rng.uniform(0, 2 * np.pi)) + 0.5 * asym * np.cos(2 * theta - rng.uniform(0, 2 * np.pi))
+    shape = (
+        1
+        + asym * np.cos(theta - rng.uniform(0, 2 * np.pi))
+        + 0.5 * asym * np.cos(2 * theta - rng.uniform(0, 2 * np.pi))
+    )
     for k in range(3, 16):
         shape += irregular * rng.normal() / np.sqrt(k) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
     rel = dist / (radius * np.clip(shape, 0.4, None))  # < 1 inside the lesion
@@ -143,7 +161,9 @@ def write_ph2(root: str | Path, seed: int = 0, counts: dict[int, int] | None = N
 
     with atomic_dir(root) as tmp:
         rows = [PH2_HEADER]
-        for idx, (image_id, clinical) in enumerate(tqdm(order, desc="demo PH2", unit="img", disable=None, mininterval=1.0)):
+        for idx, (image_id, clinical) in enumerate(
+            tqdm(order, desc="demo PH2", unit="img", disable=None, mininterval=1.0)
+        ):
             r = np.random.default_rng([seed, 2, idx])
             w = size[0] + int(r.integers(-size_jitter, size_jitter + 1))
             h = size[1] + int(r.integers(-size_jitter, size_jitter + 1))
@@ -152,7 +172,9 @@ def write_ph2(root: str | Path, seed: int = 0, counts: dict[int, int] | None = N
             (case / f"{image_id}_Dermoscopic_Image").mkdir(parents=True)
             (case / f"{image_id}_lesion").mkdir()
             Image.fromarray(img).save(case / f"{image_id}_Dermoscopic_Image" / f"{image_id}.bmp", format="BMP")
-            Image.fromarray(mask).convert("1").save(case / f"{image_id}_lesion" / f"{image_id}_lesion.bmp", format="BMP")
+            Image.fromarray(mask).convert("1").save(
+                case / f"{image_id}_lesion" / f"{image_id}_lesion.bmp", format="BMP"
+            )
             histological = "Melanoma" if clinical == 2 and r.random() < 0.5 else ""
             rows.append(_ph2_row(image_id, histological, clinical, criteria))
         text = "\r\n".join(rows) + "\r\n\r\n\r\n" + PH2_LEGENDS.replace("\n", "\r\n")

@@ -18,7 +18,7 @@ from ...io import library_versions, load_features, load_meta, load_npy, read_jso
 from ...methods.registry import ANOMALY_VARIANTS
 from ...params import Params
 from ..stage import main
-from .evaluate import measures, pairs
+from .common import measures, pairs
 
 SPACE_FIT_PATCHES = 50_000  # patches (seeded subsample) the z-scoring and PCA are fitted on (not all 0.5 M x 1024)
 CHUNK_FRAMES = 256  # frames transformed and scored at a time: the test frames are never all in memory
@@ -69,8 +69,10 @@ def load_labels(params: Params, scene: str, split: str) -> dict:
     for name in descriptors(params):
         stored = (_appearance_source if name == "appearance" else _motion_source)(params, scene, split)[0]
         if len(stored) != len(out["labels"]):
-            raise TlbenchError(f"{scene} {split}: {len(stored)} {name} frames but {len(out['labels'])} labelled frames: "
-                               f"re-run `dvc repro anomaly_extract@{scene} anomaly_motion@{scene}` with the same params")
+            raise TlbenchError(
+                f"{scene} {split}: {len(stored)} {name} frames but {len(out['labels'])} labelled frames: "
+                f"re-run `dvc repro anomaly_extract@{scene} anomaly_motion@{scene}` with the same params"
+            )
     return out
 
 
@@ -111,7 +113,9 @@ def in_space(space, cells: np.ndarray) -> np.ndarray:
 
 
 def in_space_chunked(space, cells: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    return np.concatenate([in_space(space, cells[frames[i:i + CHUNK_FRAMES]]) for i in range(0, len(frames), CHUNK_FRAMES)])
+    return np.concatenate(
+        [in_space(space, cells[frames[i : i + CHUNK_FRAMES]]) for i in range(0, len(frames), CHUNK_FRAMES)]
+    )
 
 
 def detector(params: Params, name: str, grid: tuple[int, int] | None):
@@ -232,7 +236,9 @@ def variant_scores(params: Params, parts: dict[str, dict]) -> dict[str, np.ndarr
             out[variant] = parts[kinds[0]]["test"]
         else:
             weights = {k: b.weights["patch_knn" if k == "appearance" else "motion"] for k in kinds}
-            out[variant] = fuse_scores({k: parts[k]["test"] for k in kinds}, {k: parts[k]["held"] for k in kinds}, weights)
+            out[variant] = fuse_scores(
+                {k: parts[k]["test"] for k in kinds}, {k: parts[k]["held"] for k in kinds}, weights
+            )
     return out
 
 
@@ -262,10 +268,22 @@ def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict,
         for variant, raw in variant_scores(params, parts).items():
             smooth = smooth_scores(raw, groups, b.smoothing.window, b.smoothing.kind)
             where = f"{source} -> {target}, {variant}, {space}"
-            rows.append({"experiment": "anomaly", "variant": variant, "source": source, "target": target, "space": space,
-                         **measured(labels, raw, where), "smoothed": measured(labels, smooth, where),
-                         "n_fit": int((~held).sum()), "n_held_out": int(held.sum()), "n_test": len(raw),
-                         "n_anomalous": int(labels.sum()), "seed": params.seed})
+            rows.append(
+                {
+                    "experiment": "anomaly",
+                    "variant": variant,
+                    "source": source,
+                    "target": target,
+                    "space": space,
+                    **measured(labels, raw, where),
+                    "smoothed": measured(labels, smooth, where),
+                    "n_fit": int((~held).sum()),
+                    "n_held_out": int(held.sum()),
+                    "n_test": len(raw),
+                    "n_anomalous": int(labels.sum()),
+                    "seed": params.seed,
+                }
+            )
             scores[f"{variant}__{space}"], scores[f"{variant}__{space}__smoothed"] = raw, smooth
     return {"rows": rows, "settings": settings(params), "versions": library_versions()}, scores, grid
 
@@ -273,7 +291,6 @@ def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict,
 def selection_record(params: Params, jobs: list[tuple[str, str]], results: list[tuple]) -> dict:
     """The declared selection protocol's rows (methods/selection.py) from every pair's grid scores."""
     from ...methods.selection import select
-
     from ...params import SelectionGrid
 
     a = params.model.anomaly
@@ -299,7 +316,9 @@ def settings(params: Params) -> dict:
         node = params.anomaly_nodes()[-1]
         out["patch_layer"] = next(l for l in meta["layers"] if l["node"] == node)
     if "motion" in descriptors(params):
-        out["motion"] = read_json(params.resolve_path(paths.ANOMALY_MOTION / a.scenes[0] / "train" / "meta.json"))["description"]
+        out["motion"] = read_json(params.resolve_path(paths.ANOMALY_MOTION / a.scenes[0] / "train" / "meta.json"))[
+            "description"
+        ]
     return out
 
 
@@ -310,14 +329,21 @@ def run(params: Params, progress: bool = True) -> None:
 
     enabled = bool(params.model.anomaly.beyond and params.model.anomaly.beyond.variants)
     jobs = pairs(params) if enabled else []  # none enabled: empty folders, and the tables show the seed's columns only
-    results = fan_out(params, evaluate_pair, [(params, s, t) for s, t in jobs], desc="anomaly beyond", progress=progress)
+    results = fan_out(
+        params, evaluate_pair, [(params, s, t) for s, t in jobs], desc="anomaly beyond", progress=progress
+    )
     with atomic_dir(params.resolve_path(paths.ANOMALY_BEYOND_RECORDS)) as records, \
             atomic_dir(params.resolve_path(paths.ANOMALY_BEYOND_SCORES)) as scores:
         for (source, target), (record, pair_scores, _) in zip(jobs, results):
             write_json(records / f"{paths.anomaly_pair(source, target)}.json", record)
             np.savez(scores / f"{paths.anomaly_pair(source, target)}.npz", **pair_scores)
-            print(f"{source} -> {target}: " + "; ".join(f"{r['variant']} {r['space']} EER {r['eer']:.2f} "
-                                                         f"(smoothed {r['smoothed']['eer']:.2f})" for r in record["rows"]))
+            print(
+                f"{source} -> {target}: "
+                + "; ".join(
+                    f"{r['variant']} {r['space']} EER {r['eer']:.2f} (smoothed {r['smoothed']['eer']:.2f})"
+                    for r in record["rows"]
+                )
+            )
     write_json(params.resolve_path(paths.ANOMALY_BEYOND_SELECTION), selection_record(params, jobs, results))
 
 if __name__ == "__main__":

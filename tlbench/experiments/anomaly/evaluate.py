@@ -1,5 +1,6 @@
-"""Stage anomaly_evaluate: for every source -> target pair of scenes and per space, a detector trained on the source's normal training
-frames scores every test frame of the target; every registered score measure (EER, ...) per space."""
+"""Stage anomaly_evaluate: for every source -> target pair of scenes and per space, a detector trained on the
+source's normal training frames scores every test frame of the target; every registered score measure (EER, ...)
+per space."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,27 +8,11 @@ import numpy as np
 from ... import paths
 from ...data.registry import SCENES
 from ...errors import TlbenchError
-from ...io import library_versions, load_features, load_meta, load_npy, read_json, write_json
+from ...io import library_versions, write_json
 from ...methods.registry import MEASURES
 from ...params import Params
 from ..stage import main
-
-
-def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    d = params.resolve_path(paths.ANOMALY_FEATURES / scene / split)
-    meta = load_meta(d)
-    X = np.asarray(load_features(d, meta["layers"][0]["node"]), dtype=np.float64)
-    if not np.isfinite(X).all():
-        raise TlbenchError(f"{d}: features contain NaN or inf: re-run `dvc repro anomaly_extract@{scene}` in fp32")
-    return X, load_npy(d / "labels.npy"), load_npy(d / "groups.npy"), meta
-
-
-def measures(kind: str) -> list:
-    """Every registered measure of a kind (each must be implemented): "scores" (from labels and scores)
-    or "domain" (a gap between the source's and the target's training frames)."""
-    from ...methods import domain_gap, eer  # noqa: F401 (they implement eer, MMD, PAD, CORAL)
-
-    return MEASURES.implemented(kind)
+from .common import detector_for, fit_space, load_pair, measures, pairs
 
 
 def domain_gaps(params: Params, space, data: dict) -> dict:
@@ -45,26 +30,8 @@ def domain_gaps(params: Params, space, data: dict) -> dict:
     return {m.name: float(f"{m.impl(Zs, Zt, **groups):.6g}") for m in measures("domain")}
 
 
-def fit_space(params: Params, space_name: str, Xs: np.ndarray, Xt_train: np.ndarray):
-    from ...methods.spaces import Space
-
-    a = params.model.anomaly
-    tca = a.tca.model_dump(exclude={"max_samples_per_domain"})
-    return Space(space_name, n_components=a.pca["n_components"], tca=tca, seed=params.seed,
-                 max_samples_per_domain=a.tca.max_samples_per_domain).fit(Xs, Xt_train)
 
 
-def detector_for(params: Params, space_name: str):
-    """The detector of the params; `gamma: shared` takes the space's width from the anomaly_gamma stage."""
-    from ...methods.detectors import Detector
-
-    settings = params.model.anomaly.detector.model_dump()
-    if settings["gamma"] == "shared":
-        path = params.resolve_path(paths.ANOMALY_GAMMA)
-        if not path.is_file():
-            raise TlbenchError(f"{path} not found: run the anomaly_gamma stage first (`dvc repro`)")
-        settings["gamma"] = read_json(path)["gamma"][space_name]
-    return Detector(random_state=params.seed, **settings)
 
 
 def evaluate_space(params: Params, space_name: str, data: dict, pair: str) -> tuple[dict, np.ndarray]:
@@ -110,15 +77,6 @@ def row(params: Params, source: str, target: str, space: str, values: dict, scor
     }
 
 
-def load_pair(params: Params, source: str, target: str) -> dict:
-    Xs, _, groups_s, meta = load_split(params, source, "train")
-    Xt_train, _, groups_t_train, meta_t = load_split(params, target, "train")
-    Xt, yt, groups, _ = load_split(params, target, "test")
-    if Xs.shape[1] != Xt.shape[1]:
-        raise TlbenchError(f"{source} has {Xs.shape[1]} features per frame, {target} has {Xt.shape[1]}: "
-                           f"extract both scenes with the same backbone and layer (`dvc repro`)")
-    return {"Xs": Xs, "Xt_train": Xt_train, "Xt": Xt, "yt": yt, "groups": groups, "meta": meta, "meta_t": meta_t,
-            "groups_s": groups_s, "groups_t_train": groups_t_train}
 
 
 def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]:
@@ -135,9 +93,6 @@ def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]
     return record, scores
 
 
-def pairs(params: Params) -> list[tuple[str, str]]:
-    scenes = params.model.anomaly.scenes
-    return [(source, target) for source in scenes for target in scenes]
 
 
 def _summary(record: dict) -> str:

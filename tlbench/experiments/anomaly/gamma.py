@@ -9,7 +9,7 @@ from ... import paths
 from ...io import write_json
 from ...params import Params
 from ..stage import main
-from .evaluate import fit_space, load_split
+from .common import fit_space, load_split
 
 
 def shared_gamma(params: Params, space: str) -> float:

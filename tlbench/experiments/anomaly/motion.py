@@ -24,7 +24,9 @@ def gray_frames(source, indices: np.ndarray, size: tuple[int, int]):
     source = source if hasattr(source, "image") else PathSource(source)
     for i in indices:
         frame = np.asarray(source.image(int(i)).convert("L"))
-        yield frame if frame.shape[::-1] == tuple(size) else cv2.resize(frame, tuple(size), interpolation=cv2.INTER_AREA)
+        yield (
+            frame if frame.shape[::-1] == tuple(size) else cv2.resize(frame, tuple(size), interpolation=cv2.INTER_AREA)
+        )
 
 
 def clips_of(groups: np.ndarray) -> list[np.ndarray]:
@@ -64,11 +66,18 @@ def meta(params: Params, scene: str, split: str, motion: np.ndarray) -> dict:
 
     m = params.model.anomaly.motion
     grid = cell_grid((round(m.size[1] * m.scale), round(m.size[0] * m.scale)), int(m.cell * m.scale))
-    return {"scene": scene, "split": split, "n_frames": len(motion), "grid": list(grid), "dims": motion.shape[2],
-            "size": list(m.size), "scale": m.scale,
-            "description": f"frames resized to {m.size[0]}x{m.size[1]}, flow at scale {m.scale}; " +
-                           describe(Farneback(**m.farneback.model_dump()), m.cell, m.bins, tuple(m.magnitude), m.accumulate),
-            "versions": library_versions()}
+    return {
+        "scene": scene,
+        "split": split,
+        "n_frames": len(motion),
+        "grid": list(grid),
+        "dims": motion.shape[2],
+        "size": list(m.size),
+        "scale": m.scale,
+        "description": f"frames resized to {m.size[0]}x{m.size[1]}, flow at scale {m.scale}; "
+        + describe(Farneback(**m.farneback.model_dump()), m.cell, m.bins, tuple(m.magnitude), m.accumulate),
+        "versions": library_versions(),
+    }
 
 
 def run(params: Params, scene: str, progress: bool = True) -> str:

@@ -14,9 +14,8 @@ from ..stage import main
 
 def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray, clinical: np.ndarray) -> list[dict]:
     """One row per task, protocol and fold for one backbone layer."""
-    from ...methods.protocols import cross_validate, cv_splits, pooled_balanced_accuracy, task_labels, variance_fraction
-
     from ...methods.fold_kernels import FoldKernels
+    from ...methods.protocols import cross_validate, cv_splits, pooled_balanced_accuracy, task_labels, variance_fraction
 
     p, seed = params.model.ph2, params.seed
     var, rows = variance_fraction(X), []
@@ -55,7 +54,9 @@ def summarise(rows: list[dict], uncertainty, seed: int) -> dict:
     summary: dict = {}
     for (bb, layer, task, protocol), folds in groups.items():
         ba = np.array([f["balanced_accuracy"] for f in folds]) * 100
-        low, high = bootstrap_mean(ba, uncertainty.resamples, uncertainty.level, seed_for(seed, bb, layer, task, protocol))
+        low, high = bootstrap_mean(
+            ba, uncertainty.resamples, uncertainty.level, seed_for(seed, bb, layer, task, protocol)
+        )
         summary.setdefault(bb, {}).setdefault(layer, {}).setdefault(task, {})[protocol] = {
             "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=1)), 4), "n": int(len(ba)),
             "ci": [round(low, 4), round(high, 4)],
@@ -107,7 +108,9 @@ def run(params: Params, progress: bool = True) -> None:
         raise TlbenchError(f"{features / 'index.json'} not found: run the ph2_extract stage first (`dvc repro`)")
     clinical = np.array(read_json(features / "index.json")["clinical_diagnosis"])
     backbones = [key for key, *_ in params.ph2_models()]
-    jobs = [(params, name, layer, clinical) for name in backbones for layer in swept(params, load_meta(features / name))]
+    jobs = [
+        (params, name, layer, clinical) for name in backbones for layer in swept(params, load_meta(features / name))
+    ]
     rows, transfer = [], {}
     for (_, name, layer, _), (layer_result, measured) in zip(jobs, fan_out(params, evaluate_layer, jobs, "ph2 layers",
                                                                             progress)):

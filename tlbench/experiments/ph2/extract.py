@@ -33,7 +33,9 @@ def run(params: Params, progress: bool = True) -> str:
             timing[key] = {"images": result.n_images, "seconds": round(result.seconds, 3),
                            "images_per_second": round(result.images_per_second, 2),
                            "first_batch_unix": result.first_batch_unix}
-            print(f"{key}: {result.n_images} images in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)")
+            print(
+                f"{key}: {result.n_images} images in {result.seconds:.1f} s ({result.images_per_second:.1f} images/s)"
+            )
     write_json(params.resolve_path(paths.PH2_TIMING), {"ph2_extract": timing})
     return ", ".join(f"{k} {v['images_per_second']:.1f}/s" for k, v in timing.items())
 

@@ -90,7 +90,9 @@ def autoencoder_recipe(params: Params, data: dict) -> tuple[dict, list[float]]:
     r = params.model.recipes
     ae, losses = train_autoencoder(data["train"], r.autoencoder.model_dump() | {"threads": r.threads}, params.seed)
     with torch.no_grad():
-        codes = {s: ae.code(torch.from_numpy(data[s]).permute(0, 3, 1, 2).float() / 255).numpy() for s in ("train", "test")}
+        codes = {
+            s: ae.code(torch.from_numpy(data[s]).permute(0, 3, 1, 2).float() / 255).numpy() for s in ("train", "test")
+        }
     acc = svm_accuracy(codes["train"], data["ytr"], codes["test"], data["yte"], None, r.svm.C)
     return ({"recipe": "Autoencoder", "metric": "test accuracy", "mean": acc,
              "what": f"conv AE codes (512), MSE, Adam, {r.autoencoder.epochs} epochs, linear SVM"}, losses)

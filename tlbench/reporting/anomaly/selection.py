@@ -2,19 +2,19 @@
 configured settings: its tables and metrics (anomaly/beyond_selected/<variant>/<source>-><target>/<space>/eer)."""
 from __future__ import annotations
 
-from ..methods.registry import ANOMALY_VARIANTS, SPACES
-from .captions import BEYOND_MARK
-from .render import Column, Section, Table, join
+from ...methods.registry import ANOMALY_VARIANTS, SPACES
+from ..captions import BEYOND_MARK
+from ..render import Column, Section, Table, join
 
 
 def _label(scene: str) -> str:
-    from ..data.registry import SCENES
+    from ...data.registry import SCENES
 
     return SCENES.label(scene)
 
 
 def grid_text(grid: dict) -> str:
-    from ..methods.selection import smoothings
+    from ...methods.selection import smoothings
 
     n_cells, n_smooth = len(grid["k"]) * len(grid["top_cells"]), len(smoothings(grid["smoothing_kind"], grid["window"]))
     return (f"Grid: k in {{{', '.join(map(str, grid['k']))}}}, a frame scored by its worst cell or the mean of its "
@@ -31,15 +31,21 @@ def protocol_text() -> str:
 
 
 def _in_domain(rows: list[dict], variant: str, space: str, target: str) -> dict:
-    return next(r for r in rows if r["variant"] == variant and r["space"] == space and r["source"] == r["target"] == target)
+    return next(
+        r for r in rows if r["variant"] == variant and r["space"] == space and r["source"] == r["target"] == target
+    )
 
 
-def selection_tables(selection: dict, beyond: list[dict], scenes: list[str], spaces: list[str], data: str) -> list[Table]:
+def selection_tables(
+    selection: dict, beyond: list[dict], scenes: list[str], spaces: list[str], data: str
+) -> list[Table]:
     """In-domain EER under the configured and the selected settings, and the settings selected."""
     rows = selection["rows"]
     if not rows:
         return []
-    configured = {(r["variant"], r["space"], r["target"]): r["smoothed"]["eer"] for r in beyond if r["source"] == r["target"]}
+    configured = {
+        (r["variant"], r["space"], r["target"]): r["smoothed"]["eer"] for r in beyond if r["source"] == r["target"]
+    }
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     eers, chosen = [], []
     for variant in variants:

@@ -1,0 +1,62 @@
+"""tlbench/records.py and reporting/report.py: each experiment's records load through one typed loader, and its
+report (one `ExperimentReport` per experiment) computes the committed metrics from those records alone."""
+import ast
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import REPO
+from tlbench import paths, records
+from tlbench.errors import TlbenchError
+from tlbench.params import Params
+from tlbench.reporting.experiments import EXPERIMENTS
+from tlbench.reporting.report import ExperimentReport
+
+
+@pytest.fixture(scope="module")
+def params() -> Params:
+    return Params.load(REPO / "params.yaml")
+
+
+def report_of(name: str) -> ExperimentReport:
+    import importlib
+
+    importlib.import_module(f"tlbench.reporting.{name}")
+    return EXPERIMENTS.impl(name)
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_metrics_from_the_committed_records_equal_the_committed_metrics_file(params, name):
+    report = report_of(name)
+    assert isinstance(report, ExperimentReport) and report.name == name
+    loaded = records.load(params, name)
+    assert isinstance(loaded, records.RECORDS[name])
+    committed = json.loads((REPO / paths.metrics(name)).read_text())
+    assert report.metrics(loaded, params) == committed
+
+
+def test_a_missing_record_names_the_file_and_the_stage_that_writes_it(tmp_path):
+    shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
+    with pytest.raises(TlbenchError, match=r"ph2_folds\.jsonl not found: run the ph2_evaluate stage"):
+        records.load(Params.load(tmp_path / "params.yaml"), "ph2")
+    with pytest.raises(TlbenchError, match=r"no records for experiment 'ph3'; known: ph2, anomaly"):
+        records.load(Params.load(tmp_path / "params.yaml"), "ph3")
+
+
+def test_the_provenance_comes_from_the_records_with_the_versions_they_recorded(params):
+    for name in EXPERIMENTS:
+        record, versions = report_of(name).provenance(records.load(params, name), params)
+        committed = json.loads((REPO / paths.provenance(name)).read_text())
+        assert versions == committed["versions"]
+        assert all(committed[k] == v for k, v in record.items())
+
+
+def test_every_report_stage_is_the_one_writer_and_its_experiment_report():
+    """No report stage keeps its own loading or writing: each calls `write_report` with its module's REPORT."""
+    for name in EXPERIMENTS:
+        tree = ast.parse((REPO / "tlbench" / "experiments" / name / "report.py").read_text())
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "write_report"]
+        assert [ast.unparse(c) for c in calls] == ["write_report(params, REPORT)"], name
+        imported = {(n.module, a.name) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        assert (f"reporting.{name}", "REPORT") in imported, name
