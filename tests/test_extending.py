@@ -9,9 +9,8 @@ from sklearn.metrics import roc_auc_score
 from tests.conftest import REPO
 from tlbench.cli import main
 from tlbench.io import write_json
-from tlbench.methods.registry import MEASURES
+from tlbench.methods.registry import MEASURES, Measure
 from tlbench.params import Params
-from tlbench.registry import Entry
 
 SCENES = ("ped2", "train")
 
@@ -33,7 +32,7 @@ def write_scene(root, scene: str, rng: np.random.Generator, n_train: int = 60, n
 
 @pytest.fixture
 def auc_measure():
-    MEASURES.add(Entry("auc", "AUC (%)", "area under the ROC curve", direction="higher", kind="scores",
+    MEASURES.add(Measure("auc", "AUC (%)", "area under the ROC curve", direction="higher", computed_from="scores",
                        impl=lambda labels, scores: 100 * roc_auc_score(labels, scores)))
     yield MEASURES["auc"]
     MEASURES.remove("auc")

@@ -60,3 +60,27 @@ def test_every_report_stage_is_the_one_writer_and_its_experiment_report():
         assert [ast.unparse(c) for c in calls] == ["write_report(params, REPORT)"], name
         imported = {(n.module, a.name) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
         assert (f"reporting.{name}", "REPORT") in imported, name
+
+
+@pytest.mark.parametrize("row_type, path, stage", [
+    (records.Ph2Fold, paths.PH2_FOLDS, "ph2_evaluate"), (records.FusionSplit, paths.FUSION_RESULTS, "fusion_evaluate"),
+])
+def test_typed_rows_write_the_bytes_they_were_read_from(tmp_path, row_type, path, stage):
+    from tlbench.io import read_jsonl
+
+    rows = records.typed_rows(row_type, read_jsonl(REPO / path), REPO / path, stage)
+    assert rows and all(isinstance(r, row_type) for r in rows)
+    written = records.write_rows(tmp_path / "rows.jsonl", rows)
+    assert written.read_bytes() == (REPO / path).read_bytes()
+
+
+def test_a_row_with_a_missing_or_unknown_field_names_the_file_the_fields_and_the_stage(tmp_path):
+    from tlbench.io import read_jsonl
+
+    row = read_jsonl(REPO / paths.PH2_FOLDS)[0]
+    row.pop("fold")
+    row["folds"] = 3
+    with pytest.raises(TlbenchError, match=r"x\.jsonl: row 2 lacks \['fold'\] and has unknown \['folds'\] "
+                                           r"\(Ph2Fold\): re-run the ph2_evaluate stage"):
+        records.typed_rows(records.Ph2Fold, [read_jsonl(REPO / paths.PH2_FOLDS)[0], row], tmp_path / "x.jsonl",
+                           "ph2_evaluate")

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from tlbench.io import read_jsonl
-from tlbench.reporting.ph2 import Ph2Context, ph2_table_rows, plot_ph2_layers, render_ph2_tables
+from tlbench.records import Ph2Fold, typed_rows
+from tlbench.reporting.ph2 import Ph2Context, fold_frame, ph2_table_rows, plot_ph2_layers, render_ph2_tables
 from tlbench.reporting.render import PM, Section, latex_escape, render_table
 
 HERE = Path(__file__).parent
@@ -19,7 +20,8 @@ CTX = Ph2Context(
 
 @pytest.fixture
 def records():
-    return read_jsonl(HERE / "fixtures" / "ph2_folds.jsonl")
+    path = HERE / "fixtures" / "ph2_folds.jsonl"
+    return typed_rows(Ph2Fold, read_jsonl(path), path, "ph2_evaluate")
 
 
 @pytest.mark.parametrize("kind", ["tex", "md"])
@@ -34,9 +36,8 @@ def test_tables_match_the_golden_files(records, kind):
 
 
 def test_rows_aggregate_folds_and_put_the_published_values_beside_ours(records):
-    import pandas as pd
 
-    rows, protocols = ph2_table_rows(pd.DataFrame(records), "three_class")
+    rows, protocols = ph2_table_rows(fold_frame(records), "three_class")
     assert protocols == ["paper", "stratified"]
     sections = [r.text for r in rows if isinstance(r, Section)]
     assert sections == ["ResNet50", "EfficientNet-Lite0", "VGG-19"] or "ResNet50" in sections

@@ -31,7 +31,7 @@ from .registry import did_you_mean
 def _member_of(registry):
     def check(value):
         if value not in registry:
-            raise ValueError(f"unknown {registry.kind} {value!r}{did_you_mean(value, registry)}: "
+            raise ValueError(f"unknown {registry.noun} {value!r}{did_you_mean(value, registry)}: "
                              f"use one of {', '.join(registry)}")
         return value
     return AfterValidator(check)
@@ -519,7 +519,7 @@ class Params:
         a, settings = self.model.anomaly, self.settings
         spec = BACKBONES[settings.anomaly_backbone]
         nodes = [spec.layer(a.layer).node]
-        if any("appearance" in ANOMALY_VARIANTS[v].kind for v in (a.beyond.variants if a.beyond else [])):
+        if any("appearance" in ANOMALY_VARIANTS[v].descriptors for v in (a.beyond.variants if a.beyond else [])):
             nodes += [node for node in [spec.layer(settings.anomaly_patch_layer).node] if node not in nodes]
         return nodes
 

@@ -4,12 +4,12 @@ plot, metric and provenance function of its `reporting/<experiment>.py` (`report
 record names the file and the stage that writes it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import paths
 from .errors import TlbenchError
-from .io import read_csv, read_json, read_jsonl
+from .io import read_csv, read_json, read_jsonl, write_jsonl
 
 
 def _required(params, path, stage: str) -> Path:
@@ -19,14 +19,63 @@ def _required(params, path, stage: str) -> Path:
     return resolved
 
 
+def typed_rows(row_type, rows: list[dict], path: Path, stage: str) -> list:
+    """`rows` as `row_type` instances; a row with a missing or an unknown field names the file, the fields and
+    the stage that writes it (a record written by another version of tlbench)."""
+    names = [f.name for f in fields(row_type)]
+    for i, row in enumerate(rows):
+        missing, unknown = [n for n in names if n not in row], sorted(set(row) - set(names))
+        if missing or unknown:
+            raise TlbenchError(f"{path}: row {i + 1} lacks {missing or 'nothing'} and has unknown {unknown or 'none'}"
+                               f" ({row_type.__name__}): re-run the {stage} stage (`dvc repro -f -s {stage}`)")
+    return [row_type(**row) for row in rows]
+
+
+def write_rows(path, rows: list) -> Path:
+    """Typed rows as JSON lines, keys sorted (the same bytes as the dicts they replace)."""
+    return write_jsonl(path, [asdict(r) for r in rows])
+
+
+@dataclass(frozen=True)
+class Ph2Fold:
+    """One fold of one task and CV protocol on one backbone layer: the linear SVM's scores (fractions) and what
+    produced them."""
+    experiment: str  # "ph2_layers"
+    profile: str
+    dataset: str  # "PH2"
+    backbone: str  # in BACKBONES
+    layer: int  # Keras-style index: -2 the pre-logits layer, ...
+    node: str  # the torchvision/timm node the features come from
+    keras_name: str
+    n_features: int
+    variance_fraction: float  # of features with non-zero variance over the dataset (the seed's column)
+    task: str  # in TASKS
+    protocol: str  # in PROTOCOLS
+    n_folds: int
+    fold: int
+    n_train: int
+    n_test: int
+    classifier: str  # in CLASSIFIERS
+    C: float
+    standardize: bool
+    seed: int
+    weights_id: str
+    precision: str  # fp32 or bf16 extraction
+    balanced_accuracy: float  # over the classes in the fold
+    accuracy: float
+    n_classes_in_fold: int
+    pooled_balanced_accuracy: float  # of all out-of-fold predictions of the task and protocol together
+
+
 @dataclass(frozen=True)
 class Ph2Records:
-    folds: list[dict]  # one row per CNN, layer, task, protocol and fold (reports/records/ph2/folds.jsonl)
+    folds: list[Ph2Fold]  # one row per CNN, layer, task, protocol and fold (reports/records/ph2_folds.jsonl)
     summary: dict  # per CNN, layer, task and protocol: mean, std, interval; transferability; provenance
 
     @classmethod
     def load(cls, params) -> Ph2Records:
-        return cls(read_jsonl(_required(params, paths.PH2_FOLDS, "ph2_evaluate")),
+        folds = _required(params, paths.PH2_FOLDS, "ph2_evaluate")
+        return cls(typed_rows(Ph2Fold, read_jsonl(folds), folds, "ph2_evaluate"),
                    read_json(_required(params, paths.PH2_SUMMARY, "ph2_evaluate")))
 
 
@@ -59,14 +108,35 @@ class AnomalyRecords:
 
 
 @dataclass(frozen=True)
+class FusionSplit:
+    """One held-out split, Table 7 column and PCA size: the linear SVM's accuracy (a fraction) and its setting."""
+    experiment: str  # "fusion"
+    profile: str
+    column: str  # "global" (the pre-prediction layer) or "block1".."block3" (fused with that block)
+    n_components: int  # PCA size
+    split_seed: int
+    n_train: int
+    n_test: int
+    accuracy: float
+    align: str  # how each descriptor is scaled before fusion
+    pooling: str  # of the block's maps
+    C: float
+    backbone: str
+    weights_id: str
+    global_node: str
+    local_node: str | None  # the block's node (None for the global column)
+
+
+@dataclass(frozen=True)
 class FusionRecords:
-    rows: list[dict]  # per split, column (global or fused) and PCA size: the accuracy
+    rows: list[FusionSplit]  # per split, column (global or fused) and PCA size: the accuracy
     summary: dict  # preprocessing, versions, transferability
     history: list[dict]  # the fine-tuning's per-epoch losses and accuracies
 
     @classmethod
     def load(cls, params) -> FusionRecords:
-        return cls(read_jsonl(_required(params, paths.FUSION_RESULTS, "fusion_evaluate")),
+        results = _required(params, paths.FUSION_RESULTS, "fusion_evaluate")
+        return cls(typed_rows(FusionSplit, read_jsonl(results), results, "fusion_evaluate"),
                    read_json(_required(params, paths.FUSION_SUMMARY, "fusion_evaluate")),
                    read_csv(_required(params, paths.FINETUNE_HISTORY, "fusion_finetune")))
 

@@ -1,6 +1,7 @@
 """Registries: one per kind of named thing (backbones, spaces, detectors, measures, ...).
 
-An entry carries its own metadata (a label for tables, a direction for measures), so reports
+An entry carries its own metadata (a label for tables; a subclass adds what its kind needs, e.g. a measure's
+direction and what it is computed from, `tlbench/methods/registry.py`), so reports
 and the regression gate read the registry instead of keeping name tables of their own. Entries
 that need code get it from the module that implements them (`Registry.implement`), which keeps
 the registries light enough for params validation to import without torch or scikit-learn.
@@ -28,8 +29,6 @@ class Entry:
     name: str
     label: str  # how tables and figures print it
     help: str = ""
-    direction: str = ""  # measures: "higher" or "lower" is better
-    kind: str = ""  # measures: what they are computed from (see tlbench.methods.registry)
     impl: Callable | None = field(default=None, compare=False, repr=False)
 
 
@@ -39,15 +38,15 @@ E = TypeVar("E")
 class Registry(Generic[E]):
     """Named entries of one kind, in registration order."""
 
-    def __init__(self, kind: str, entries=()):
-        self.kind = kind
+    def __init__(self, noun: str, entries=()):
+        self.noun = noun  # what one entry is, for messages: "measure", "CV protocol", ...
         self._entries: dict[str, E] = {}
         for entry in entries:
             self.add(entry)
 
     def add(self, entry: E) -> E:
         if entry.name in self._entries:
-            raise TlbenchError(f"{self.kind} {entry.name!r} is registered twice")
+            raise TlbenchError(f"{self.noun} {entry.name!r} is registered twice")
         self._entries[entry.name] = entry
         return entry
 
@@ -63,26 +62,27 @@ class Registry(Generic[E]):
         try:
             return self._entries[name]
         except (KeyError, TypeError):
-            raise TlbenchError(f"unknown {self.kind} {name!r}{did_you_mean(name, self._entries)}: "
+            raise TlbenchError(f"unknown {self.noun} {name!r}{did_you_mean(name, self._entries)}: "
                                f"use one of {', '.join(self._entries)}") from None
 
     def impl(self, name: str) -> Callable:
         entry = self[name]
         if entry.impl is None:
             raise TlbenchError(
-                f"{self.kind} {name!r} has no implementation loaded: import the module that implements it"
+                f"{self.noun} {name!r} has no implementation loaded: import the module that implements it"
             )
         return entry.impl
 
-    def implemented(self, kind: str) -> list[E]:
-        """Every entry of a kind, each with its code: an entry registered without an implementation is an
-        error, not a column that silently drops out of the tables."""
-        entries = [e for e in self._entries.values() if e.kind == kind]
+    def implemented(self, **where) -> list[E]:
+        """Every entry whose fields equal `where` (e.g. `computed_from="scores"`), each with its code: an entry
+        registered without an implementation is an error, not a column that silently drops out of the tables."""
+        entries = [e for e in self._entries.values() if all(getattr(e, k) == v for k, v in where.items())]
         missing = [e.name for e in entries if e.impl is None]
+        what = ", ".join(f"{k}={v!r}" for k, v in where.items())
         if missing:
-            raise TlbenchError(f"{self.kind} {', '.join(map(repr, missing))} ({kind}) registered without an "
+            raise TlbenchError(f"{self.noun} {', '.join(map(repr, missing))} ({what}) registered without an "
                                "implementation: import the module that calls "
-                               f"`{self.kind.upper()}S.implement` for it before using the {kind} {self.kind}s")
+                               f"`{self.noun.upper()}S.implement` for it before using the {self.noun}s of {what}")
         return entries
 
     def __contains__(self, name) -> bool:

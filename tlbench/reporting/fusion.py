@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..records import FusionRecords
+from ..records import FusionRecords, FusionSplit
 from .captions import math_label
 from .experiments import EXPERIMENTS
 from .figures import COLUMN_WIDTH, new_figure, outside_legend, save_figure, series_style
@@ -19,16 +19,16 @@ COLUMN_LABELS = {"global": "Pre-prediction layer", "block1": "Fusion 1st block",
 SHORT_LABELS = {"global": "Global", "block1": "+ block 1", "block2": "+ block 2", "block3": "+ block 3"}
 
 
-def columns(rows: list[dict]) -> list[str]:
-    present = {r["column"] for r in rows}
+def columns(rows: list[FusionSplit]) -> list[str]:
+    present = {r.column for r in rows}
     return [c for c in COLUMN_LABELS if c in present]
 
 
-def accuracies(rows: list[dict]) -> dict[tuple[str, int], np.ndarray]:
+def accuracies(rows: list[FusionSplit]) -> dict[tuple[str, int], np.ndarray]:
     """(column, n_components) -> accuracy (%) per split."""
     acc: dict[tuple, list[float]] = {}
     for r in rows:
-        acc.setdefault((r["column"], r["n_components"]), []).append(100 * r["accuracy"])
+        acc.setdefault((r.column, r.n_components), []).append(100 * r.accuracy)
     return {k: np.array(v) for k, v in acc.items()}
 
 
@@ -36,10 +36,10 @@ def _std(a: np.ndarray) -> float:
     return float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
 
-def table7_rows(rows: list[dict]) -> list[list]:
+def table7_rows(rows: list[FusionSplit]) -> list[list]:
     """Per size: ours mean ± sample std over the splits (one decimal) and the published value per column; then Avg."""
     acc, cols = accuracies(rows), columns(rows)
-    sizes = sorted({r["n_components"] for r in rows}, reverse=True)
+    sizes = sorted({r.n_components for r in rows}, reverse=True)
     body = []
     for n in sizes:
         cells: list = [str(n)]
@@ -53,17 +53,17 @@ def table7_rows(rows: list[dict]) -> list[list]:
     return body + [avg]
 
 
-def render(rows: list[dict], context: dict) -> Table:
-    first, seeds = rows[0], sorted({r["split_seed"] for r in rows})
+def render(rows: list[FusionSplit], context: dict) -> Table:
+    first, seeds = rows[0], sorted({r.split_seed for r in rows})
     caption = join(f"Mean ± sample std over n = {len(seeds)} stratified splits. Global: the pre-prediction layer; "
                    "+ block k: fused with block k; PCA to the first column's size, then a linear SVM. "
                    "Higher is better.", f"{context['data']}.", context["published"])
     methods = join(
-        f"Splits: seeds {', '.join(map(str, seeds))}; {first['n_train']} training / {first['n_test']} test images (one "
-        f"test image moves a split's accuracy by {100 / first['n_test']:.2f} points). Global: the pre-prediction layer "
-        f"({first['global_node']}) of {first['backbone']} adapted on the source; + block k: concatenated with the k-th "
-        f"block's output ({first['pooling']} pooled). Each descriptor {first['align']}d on the training split, then "
-        f"PCA (training split) and a linear SVM (C = {first['C']:g}).", f"{context['preprocessing']}.",
+        f"Splits: seeds {', '.join(map(str, seeds))}; {first.n_train} training / {first.n_test} test images (one "
+        f"test image moves a split's accuracy by {100 / first.n_test:.2f} points). Global: the pre-prediction layer "
+        f"({first.global_node}) of {first.backbone} adapted on the source; + block k: concatenated with the k-th "
+        f"block's output ({first.pooling} pooled). Each descriptor {first.align}d on the training split, then "
+        f"PCA (training split) and a linear SVM (C = {first.C:g}).", f"{context['preprocessing']}.",
         f"Profile {context['profile']}, random seed {context['seed']}.")
     cols = [Column("Features")]
     for c in columns(rows):
@@ -106,11 +106,11 @@ def render_transferability(summary: dict, provenance: str = "") -> Table | None:
     )
 
 
-def plot_accuracy(rows: list[dict], stem: Path, title_suffix: str = "") -> list[Path]:
+def plot_accuracy(rows: list[FusionSplit], stem: Path, title_suffix: str = "") -> list[Path]:
     """Accuracy against the PCA size, one colour and marker per Table 7 column: ours solid with ± sample std,
     the published dashed in the same colour; a column wide, the legend below the axes."""
     fig, axes = new_figure(COLUMN_WIDTH, 3.0)
-    ax, acc, sizes = axes[0][0], accuracies(rows), sorted({r["n_components"] for r in rows})
+    ax, acc, sizes = axes[0][0], accuracies(rows), sorted({r.n_components for r in rows})
     for k, col in enumerate(columns(rows)):
         style = series_style(k)
         mean = np.array([acc[(col, n)].mean() for n in sizes])
@@ -128,10 +128,10 @@ def plot_accuracy(rows: list[dict], stem: Path, title_suffix: str = "") -> list[
     return save_figure(fig, stem)
 
 
-def accuracy_plot_rows(rows: list[dict]) -> tuple[list[str], list[list]]:
+def accuracy_plot_rows(rows: list[FusionSplit]) -> tuple[list[str], list[list]]:
     """`dvc plots` data: mean accuracy per PCA size, one column per Table 7 column."""
     acc, cols = accuracies(rows), columns(rows)
-    sizes = sorted({r["n_components"] for r in rows})
+    sizes = sorted({r.n_components for r in rows})
     return ["n_components", *cols], [[n] + [round(float(acc[(c, n)].mean()), 4) for c in cols] for n in sizes]
 
 
@@ -200,7 +200,7 @@ def provenance(records: FusionRecords, params) -> tuple[dict, dict]:
 
     archive = (source_record(params.dataset_root("fruits360")) or
                "not fetched by `tlbench data fetch`: no archive checksum recorded")
-    return ({"preprocessing": records.summary["preprocessing"], "weights": records.rows[0].get("weights_id"),
+    return ({"preprocessing": records.summary["preprocessing"], "weights": records.rows[0].weights_id,
              "fruits360_archive": archive}, records.summary.get("versions"))
 
 

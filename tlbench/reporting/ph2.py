@@ -3,7 +3,7 @@
 Records stay long-form (one row per fold) until here; aggregation happens at render time."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..methods.registry import MEASURES, PROTOCOLS, TASKS
 from ..models.specs import BACKBONES
-from ..records import Ph2Records
+from ..records import Ph2Fold, Ph2Records
 from .captions import BEYOND_MARK, data_text, math_label
 from .experiments import EXPERIMENTS
 from .figures import TEXT_WIDTH, new_figure, outside_legend, save_figure, series_style
@@ -19,6 +19,11 @@ from .outputs import INTERVAL_BOUNDS
 from .paper_values import TABLE6
 from .render import PM, Column, Section, Table, join
 from .report import ExperimentReport
+
+
+def fold_frame(folds: list[Ph2Fold]) -> pd.DataFrame:
+    """The fold rows as one table, a column per `Ph2Fold` field."""
+    return pd.DataFrame([asdict(f) for f in folds], columns=[f.name for f in fields(Ph2Fold)])
 
 
 def backbone_label(name: str) -> str:
@@ -58,7 +63,7 @@ def _pooled(folds: pd.DataFrame) -> float | None:
 
 def protocol_header(protocol: str) -> str:
     """What the mean over the protocol's folds is, and the protocol: "accuracy, folds as published"."""
-    return f"{MEASURES[PROTOCOLS[protocol].kind].label.removesuffix(' (%)')}, {PROTOCOLS[protocol].label}"
+    return f"{MEASURES[PROTOCOLS[protocol].measure].label.removesuffix(' (%)')}, {PROTOCOLS[protocol].label}"
 
 
 def ours_by_layer(sub: pd.DataFrame, protocols: list[str]) -> dict[tuple[str, int], dict]:
@@ -206,7 +211,7 @@ def layer_tables(df: pd.DataFrame, task: str, ctx: Ph2Context, caption, methods)
         columns = [Column("Layer")]
         for p in protocols:
             columns += [
-                Column(MEASURES[PROTOCOLS[p].kind].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
+                Column(MEASURES[PROTOCOLS[p].measure].label.removesuffix(" (%)"), pm=True, group=PROTOCOLS[p].label),
                 Column("pooled", group=PROTOCOLS[p].label),
             ]
         columns += [Column("Published", pm=True), Column("Δ")] if published else []
@@ -219,8 +224,8 @@ def layer_tables(df: pd.DataFrame, task: str, ctx: Ph2Context, caption, methods)
     return tables
 
 
-def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
-    df = pd.DataFrame.from_records(records)
+def render_ph2_tables(records: list[Ph2Fold], ctx: Ph2Context) -> list[Table]:
+    df = fold_frame(records)
     first = df.iloc[0]
     data = data_text(ctx.synthetic, "PH2 (Mendonça et al. 2013)")
     prep = " ".join(f"{backbone_label(k)}: {v}." for k, v in sorted(ctx.preprocessing.items()))
@@ -246,9 +251,9 @@ def render_ph2_tables(records: list[dict], ctx: Ph2Context) -> list[Table]:
     return tables
 
 
-def sweep_curves(records: list[dict]) -> dict[tuple[str, str, str], pd.DataFrame]:
+def sweep_curves(records: list[Ph2Fold]) -> dict[tuple[str, str, str], pd.DataFrame]:
     """(backbone, task, protocol) -> mean and sample std (%) per layer, layers from -2 down."""
-    df = pd.DataFrame.from_records(records)
+    df = fold_frame(records)
     out = {}
     for (bb, task, protocol), g in df.groupby(["backbone", "task", "protocol"], sort=False):
         agg = g.groupby("layer").balanced_accuracy.agg(["mean", lambda v: v.std(ddof=1)]) * 100
@@ -257,7 +262,7 @@ def sweep_curves(records: list[dict]) -> dict[tuple[str, str, str], pd.DataFrame
     return out
 
 
-def plot_ph2_layers(records: list[dict], out_stem: Path, title_suffix: str = "", beyond=()) -> list[Path]:
+def plot_ph2_layers(records: list[Ph2Fold], out_stem: Path, title_suffix: str = "", beyond=()) -> list[Path]:
     """Score vs layer, one panel per task: a colour and marker per CNN, a line style per protocol (ours with
     ± sample std clipped to [0, 100]), the published dotted with open markers; the text wide, legend below."""
     curves = sweep_curves(records)
@@ -291,7 +296,7 @@ def plot_ph2_layers(records: list[dict], out_stem: Path, title_suffix: str = "",
     return save_figure(fig, out_stem)
 
 
-def sweep_plot_rows(records: list[dict]) -> dict[str, tuple[list[str], list[list]]]:
+def sweep_plot_rows(records: list[Ph2Fold]) -> dict[str, tuple[list[str], list[list]]]:
     """`dvc plots` data: per backbone and task, the mean per layer for each protocol and the published one."""
     curves, out = sweep_curves(records), {}
     for bb, task in dict.fromkeys((k[0], k[1]) for k in curves):
@@ -314,10 +319,12 @@ def metrics(records: Ph2Records, params) -> dict[str, float]:
             for task, protocols in tasks.items():
                 for protocol, v in protocols.items():
                     name = f"ph2/{bb}/{layer}/{task}/{protocol}"
-                    out |= {f"{name}/{PROTOCOLS[protocol].kind}": v["mean"], f"{name}/std": v["std"],
+                    out |= {f"{name}/{PROTOCOLS[protocol].measure}": v["mean"], f"{name}/std": v["std"],
                             f"{name}/pooled_balanced_accuracy": v["pooled_balanced_accuracy"]}
                     if "ci" in v:
-                        out |= {f"{name}/{PROTOCOLS[protocol].kind}/{b}": x for b, x in zip(INTERVAL_BOUNDS, v["ci"])}
+                        out |= {
+                            f"{name}/{PROTOCOLS[protocol].measure}/{b}": x for b, x in zip(INTERVAL_BOUNDS, v["ci"])
+                        }
     out |= {f"ph2/{bb}/{layer}/{task}/{m}": v for bb, layers in summary.get("transferability", {}).items()
             for layer, tasks in layers.items() for task, values in tasks.items() for m, v in values.items()}
     return out

@@ -26,8 +26,8 @@ CHUNK_FRAMES = 256  # frames transformed and scored at a time: the test frames a
 
 def descriptors(params: Params) -> list[str]:
     """The descriptors the enabled variants need, in a fixed order."""
-    kinds = {k for v in params.model.anomaly.beyond.variants for k in ANOMALY_VARIANTS[v].kind.split("+")}
-    return [d for d in ("appearance", "motion") if d in kinds]
+    needed = {k for v in params.model.anomaly.beyond.variants for k in ANOMALY_VARIANTS[v].descriptors}
+    return [d for d in ("appearance", "motion") if d in needed]
 
 
 def _appearance_source(params: Params, scene: str, split: str):
@@ -185,7 +185,7 @@ def fitted(params: Params, space_name: str, name: str, pair: dict):
                                            SPACE_FIT_PATCHES, rng))
     knn = detector(params, name, pair["grid"][name]).fit(in_space_chunked(space, source, fit))
     result = space, knn, frame_scores(params, name, knn, in_space_chunked(space, source, held_out))
-    if SPACES[space_name].kind == "source":
+    if SPACES[space_name].fitted_on == "source":
         for old in [k for k in _FITTED if k[:2] != key[:2]]:  # another run or source: let it go
             del _FITTED[old]
         _FITTED[key] = result
@@ -231,13 +231,13 @@ def variant_scores(params: Params, parts: dict[str, dict]) -> dict[str, np.ndarr
     b = params.model.anomaly.beyond
     out = {}
     for variant in b.variants:
-        kinds = ANOMALY_VARIANTS[variant].kind.split("+")
-        if len(kinds) == 1:
-            out[variant] = parts[kinds[0]]["test"]
+        needed = ANOMALY_VARIANTS[variant].descriptors
+        if len(needed) == 1:
+            out[variant] = parts[needed[0]]["test"]
         else:
-            weights = {k: b.weights["patch_knn" if k == "appearance" else "motion"] for k in kinds}
+            weights = {k: b.weights["patch_knn" if k == "appearance" else "motion"] for k in needed}
             out[variant] = fuse_scores(
-                {k: parts[k]["test"] for k in kinds}, {k: parts[k]["held"] for k in kinds}, weights
+                {k: parts[k]["test"] for k in needed}, {k: parts[k]["held"] for k in needed}, weights
             )
     return out
 
@@ -299,7 +299,7 @@ def selection_record(params: Params, jobs: list[tuple[str, str]], results: list[
     if grid.protocol != "none" and jobs:
         pairs = {(s, t): {"labels": scores["labels"], "groups": scores["groups"], "cells": cells}
                  for (s, t), (_, scores, cells) in zip(jobs, results)}
-        variants = {v: tuple(ANOMALY_VARIANTS[v].kind.split("+")) for v in a.beyond.variants}
+        variants = {v: ANOMALY_VARIANTS[v].descriptors for v in a.beyond.variants}
         rows = select(pairs, a.scenes, a.spaces, variants, grid)
     return {"protocol": grid.protocol, "grid": grid.model_dump(), "rows": rows, "seed": params.seed,
             "versions": library_versions()}

@@ -21,12 +21,12 @@ def load_split(params: Params, scene: str, split: str) -> tuple[np.ndarray, np.n
     return X, load_npy(d / "labels.npy"), load_npy(d / "groups.npy"), meta
 
 
-def measures(kind: str) -> list:
-    """Every registered measure of a kind (each must be implemented): "scores" (from labels and scores)
-    or "domain" (a gap between the source's and the target's training frames)."""
+def measures(computed_from: str) -> list:
+    """Every registered measure computed from `computed_from` (each must be implemented): "scores" (labels and
+    scores) or "domain" (the source's and the target's training frames: a gap)."""
     from ...methods import domain_gap, eer  # noqa: F401 (they implement eer, MMD, PAD, CORAL)
 
-    return MEASURES.implemented(kind)
+    return MEASURES.implemented(computed_from=computed_from)
 
 
 def fit_space(params: Params, space_name: str, Xs: np.ndarray, Xt_train: np.ndarray):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ... import paths
-from ...io import library_versions, load_features, load_meta, load_npy, write_json, write_jsonl
+from ...io import library_versions, load_features, load_meta, load_npy, write_json
 from ...params import Params
+from ...records import FusionSplit, write_rows
 from ..stage import main
 
 COLUMNS = ("global", "block1", "block2", "block3")  # Table 7's columns: global alone, or fused with a block
 
 
-def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict) -> list[dict]:
+def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict) -> list[FusionSplit]:
     from sklearn.model_selection import train_test_split
 
     from ...methods.fusion import evaluate_column
@@ -24,19 +25,19 @@ def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict)
     for col in COLUMNS:
         parts = [desc["global"]] + ([desc[col]] if col != "global" else [])
         for n, acc in evaluate_column(parts, y, train, test, f.n_components, f.align, f.svm.C).items():
-            rows.append({"experiment": "fusion", "profile": params.profile, "column": col, "n_components": n,
-                         "split_seed": seed, "n_train": len(train), "n_test": len(test), "accuracy": round(acc, 6),
-                         "align": f.align, "pooling": f.pooling, "C": f.svm.C, "backbone": meta["backbone"],
-                         "weights_id": meta["weights_id"], "global_node": meta["columns"]["global"],
-                         "local_node": meta["columns"].get(col)})
+            rows.append(FusionSplit(experiment="fusion", profile=params.profile, column=col, n_components=n,
+                                    split_seed=seed, n_train=len(train), n_test=len(test), accuracy=round(acc, 6),
+                                    align=f.align, pooling=f.pooling, C=f.svm.C, backbone=meta["backbone"],
+                                    weights_id=meta["weights_id"], global_node=meta["columns"]["global"],
+                                    local_node=meta["columns"].get(col)))
     return rows
 
 
-def summary(rows: list[dict]) -> dict:
+def summary(rows: list[FusionSplit]) -> dict:
     """{column: {n_components: mean accuracy (%)}}."""
-    sizes = sorted({r["n_components"] for r in rows}, reverse=True)
-    return {col: {str(n): round(100 * float(np.mean([r["accuracy"] for r in rows
-                                                      if r["column"] == col and r["n_components"] == n])), 4)
+    sizes = sorted({r.n_components for r in rows}, reverse=True)
+    return {col: {str(n): round(100 * float(np.mean([r.accuracy for r in rows
+                                                      if r.column == col and r.n_components == n])), 4)
                   for n in sizes} for col in COLUMNS}
 
 
@@ -47,7 +48,7 @@ def column_measures(desc: dict, y: np.ndarray, how: str) -> dict:
     from ...methods.fusion import align
     from ...methods.registry import MEASURES
 
-    chosen = MEASURES.implemented("layer")
+    chosen = MEASURES.implemented(computed_from="layer")
     out = {}
     for col in COLUMNS:
         parts = [align(d, d[:1], how)[0] for d in [desc["global"]] + ([desc[col]] if col != "global" else [])]
@@ -63,7 +64,7 @@ def load_descriptors(params: Params) -> tuple[dict, np.ndarray, dict]:
     return desc, load_npy(d / "labels.npy"), meta
 
 
-def seed_rows(params: Params, seed: int) -> list[dict]:
+def seed_rows(params: Params, seed: int) -> list[FusionSplit]:
     """One held-out split (a job of `fan_out`: it reads the features itself, so only rows travel)."""
     desc, y, meta = load_descriptors(params)
     return split_rows(params, desc, y, seed, meta)
@@ -77,7 +78,7 @@ def run(params: Params, progress: bool = True) -> None:
     rows = [r for part in fan_out(params, seed_rows, [(params, s) for s in seeds], "fusion splits", progress)
             for r in part]
     desc, y, meta = load_descriptors(params)
-    write_jsonl(params.resolve_path(paths.FUSION_RESULTS), rows)
+    write_rows(params.resolve_path(paths.FUSION_RESULTS), rows)
     write_json(params.resolve_path(paths.FUSION_SUMMARY), {
         "fusion": summary(rows), "transferability": column_measures(desc, y, params.model.fusion.align),
         "versions": library_versions(), "preprocessing": meta["preprocessing_text"]})

@@ -6,13 +6,16 @@ import numpy as np
 
 from ... import paths
 from ...errors import TlbenchError
-from ...io import library_versions, load_features, load_meta, read_json, write_json, write_jsonl
+from ...io import library_versions, load_features, load_meta, read_json, write_json
 from ...methods.registry import MEASURES, TASKS
 from ...params import Params
+from ...records import Ph2Fold, write_rows
 from ..stage import main
 
 
-def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray, clinical: np.ndarray) -> list[dict]:
+def layer_rows(
+    params: Params, name: str, layer: dict, meta: dict, X: np.ndarray, clinical: np.ndarray
+) -> list[Ph2Fold]:
     """One row per task, protocol and fold for one backbone layer."""
     from ...methods.fold_kernels import FoldKernels
     from ...methods.protocols import cross_validate, cv_splits, pooled_balanced_accuracy, task_labels, variance_fraction
@@ -28,39 +31,39 @@ def layer_rows(params: Params, name: str, layer: dict, meta: dict, X: np.ndarray
             folds = cross_validate(X, y, splits[task, protocol], p.svm.C, p.svm.standardize, kernels)
             pooled = round(pooled_balanced_accuracy(y, folds), 6)
             for s in folds:
-                rows.append({
-                    "experiment": "ph2_layers", "profile": params.profile, "dataset": "PH2",
-                    "backbone": name, "layer": layer["index"], "node": layer["node"],
-                    "keras_name": layer["keras_name"], "n_features": layer["n_features"],
-                    "variance_fraction": round(var, 6), "task": task, "protocol": protocol,
-                    "n_folds": p.n_folds, "fold": s.fold, "n_train": s.n_train, "n_test": s.n_test,
-                    "classifier": p.classifier, "C": p.svm.C, "standardize": p.svm.standardize, "seed": seed,
-                    "weights_id": meta["weights_id"], "precision": meta["precision"],
-                    "balanced_accuracy": round(s.balanced_accuracy, 6), "accuracy": round(s.accuracy, 6),
-                    "n_classes_in_fold": s.n_classes, "pooled_balanced_accuracy": pooled,
-                })
+                rows.append(Ph2Fold(
+                    experiment="ph2_layers", profile=params.profile, dataset="PH2",
+                    backbone=name, layer=layer["index"], node=layer["node"],
+                    keras_name=layer["keras_name"], n_features=layer["n_features"],
+                    variance_fraction=round(var, 6), task=task, protocol=protocol,
+                    n_folds=p.n_folds, fold=s.fold, n_train=s.n_train, n_test=s.n_test,
+                    classifier=p.classifier, C=p.svm.C, standardize=p.svm.standardize, seed=seed,
+                    weights_id=meta["weights_id"], precision=meta["precision"],
+                    balanced_accuracy=round(s.balanced_accuracy, 6), accuracy=round(s.accuracy, 6),
+                    n_classes_in_fold=s.n_classes, pooled_balanced_accuracy=pooled,
+                ))
     return rows
 
 
-def summarise(rows: list[dict], uncertainty, seed: int) -> dict:
+def summarise(rows: list[Ph2Fold], uncertainty, seed: int) -> dict:
     """{backbone: {layer: {task: {protocol: {mean, std, ci, pooled_balanced_accuracy}}}}} in %: the mean and
     sample std (n - 1) over the folds of the folds' balanced accuracies (for the paper protocol, accuracy), and
     the mean's percentile bootstrap interval over the folds (`uncertainty`)."""
     from ...methods.uncertainty import bootstrap_mean, seed_for
 
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[Ph2Fold]] = {}
     for r in rows:
-        groups.setdefault((r["backbone"], str(r["layer"]), r["task"], r["protocol"]), []).append(r)
+        groups.setdefault((r.backbone, str(r.layer), r.task, r.protocol), []).append(r)
     summary: dict = {}
     for (bb, layer, task, protocol), folds in groups.items():
-        ba = np.array([f["balanced_accuracy"] for f in folds]) * 100
+        ba = np.array([f.balanced_accuracy for f in folds]) * 100
         low, high = bootstrap_mean(
             ba, uncertainty.resamples, uncertainty.level, seed_for(seed, bb, layer, task, protocol)
         )
         summary.setdefault(bb, {}).setdefault(layer, {}).setdefault(task, {})[protocol] = {
             "mean": round(float(ba.mean()), 4), "std": round(float(ba.std(ddof=1)), 4), "n": int(len(ba)),
             "ci": [round(low, 4), round(high, 4)],
-            "pooled_balanced_accuracy": round(100 * folds[0]["pooled_balanced_accuracy"], 4)}
+            "pooled_balanced_accuracy": round(100 * folds[0].pooled_balanced_accuracy, 4)}
     return summary
 
 
@@ -69,7 +72,7 @@ def layer_measures(params: Params, X: np.ndarray, clinical: np.ndarray) -> dict:
     from ...methods import layer_ranking  # noqa: F401 (implements them)
     from ...methods.protocols import task_labels
 
-    chosen = MEASURES.implemented("layer")
+    chosen = MEASURES.implemented(computed_from="layer")
     return {task: {m.name: float(f"{m.impl(X, task_labels(task, clinical)):.6g}") for m in chosen}
             for task in params.model.ph2.tasks}
 
@@ -81,7 +84,7 @@ def source_model_measures(params: Params, logits: np.ndarray, clinical: np.ndarr
 
     z = logits - logits.max(axis=1, keepdims=True)
     theta = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    chosen = MEASURES.implemented("source_model")
+    chosen = MEASURES.implemented(computed_from="source_model")
     return {task: {m.name: float(f"{m.impl(theta, task_labels(task, clinical)):.6g}") for m in chosen}
             for task in params.model.ph2.tasks}
 
@@ -92,7 +95,7 @@ def swept(params: Params, meta: dict) -> list[dict]:
     return [l for l in meta["layers"] if str(l["index"]) in wanted or l["node"] in wanted]
 
 
-def evaluate_layer(params: Params, name: str, layer: dict, clinical: np.ndarray) -> tuple[list[dict], dict]:
+def evaluate_layer(params: Params, name: str, layer: dict, clinical: np.ndarray) -> tuple[list[Ph2Fold], dict]:
     """One backbone layer: its fold rows and its transferability measures (a job of `fan_out`)."""
     features = params.resolve_path(paths.PH2_FEATURES) / name
     X = np.asarray(load_features(features, layer["node"]), dtype=np.float32)
@@ -120,7 +123,7 @@ def run(params: Params, progress: bool = True) -> None:
         head = next(l["node"] for l in load_meta(features / name)["layers"] if l["index"] == -1)
         logits = np.asarray(load_features(features / name, head), dtype=np.float64)
         transfer[name]["source_model"] = source_model_measures(params, logits, clinical)
-    write_jsonl(params.resolve_path(paths.PH2_FOLDS), rows)
+    write_rows(params.resolve_path(paths.PH2_FOLDS), rows)
     write_json(params.resolve_path(paths.PH2_SUMMARY), {
         "ph2_layers": summarise(rows, params.model.uncertainty, params.seed), "transferability": transfer,
         "uncertainty": params.model.uncertainty.model_dump(),

@@ -34,7 +34,7 @@ def context(records: AnomalyRecords, params) -> dict:
 
 
 def has_domain_gaps(rows: list[dict]) -> bool:
-    return any(MEASURES[m].kind == "domain" for m in rows[0] if m in MEASURES)
+    return any(MEASURES[m].computed_from == "domain" for m in rows[0] if m in MEASURES)
 
 
 def render(rows: list[dict], scenes: list[str], spaces: list[str], context: dict,

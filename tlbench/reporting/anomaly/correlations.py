@@ -15,7 +15,7 @@ def rank_correlations(rows: list[dict], scenes: list[str], spaces: list[str]) ->
 
     g_part = MEASURES.impl("g_part")
     out = []
-    for m in (m for m in MEASURES if MEASURES[m].kind == "domain" and m in rows[0]):
+    for m in (m for m in MEASURES if MEASURES[m].computed_from == "domain" and m in rows[0]):
         for space in spaces:
             cells = {(r["source"], r["target"]): r for r in rows if r["space"] == space}
             risk = {k: r["eer"] for k, r in cells.items()}

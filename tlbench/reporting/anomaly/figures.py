@@ -26,7 +26,7 @@ def axis_scale(values) -> tuple[str, dict]:
 def plot_gap_vs_eer(rows: list[dict], spaces: list[str], stem: Path, title_suffix: str = "") -> list[Path]:
     """One panel per domain measure (rows) and space (columns): the gap of each cross-domain pair against its
     EER, on a log or symlog axis where the gaps span orders of magnitude; the text wide."""
-    gaps = [m for m in MEASURES if MEASURES[m].kind == "domain" and m in rows[0]]
+    gaps = [m for m in MEASURES if MEASURES[m].computed_from == "domain" and m in rows[0]]
     fig, axes = new_figure(TEXT_WIDTH, 1.55 * len(gaps) + 0.4, len(gaps), len(spaces))
     for i, m in enumerate(gaps):
         for j, space in enumerate(spaces):

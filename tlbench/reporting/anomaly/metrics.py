@@ -33,7 +33,7 @@ def metrics(records, params) -> dict[str, float]:
 
     scenes, rows, beyond = params.model.anomaly.scenes, records.rows, records.beyond
     out = {f"anomaly/{r['source']}->{r['target']}/{r['space']}/{m}": r[m]
-           for r in rows for m in MEASURES if MEASURES[m].kind in ("scores", "domain") and m in r}
+           for r in rows for m in MEASURES if MEASURES[m].computed_from in ("scores", "domain") and m in r}
     out |= {f"anomaly/{r['source']}->{r['target']}/{r['space']}/eer/{bound}": value
             for r in rows if "eer_ci" in r for bound, value in zip(INTERVAL_BOUNDS, r["eer_ci"])}
     if _covers(rows, scenes):
@@ -41,7 +41,7 @@ def metrics(records, params) -> dict[str, float]:
     for r in beyond:
         for where, values in ((r["variant"], r), (f"{r['variant']}/smoothed", r["smoothed"])):
             out |= {f"anomaly/beyond/{where}/{r['source']}->{r['target']}/{r['space']}/{m}": values[m]
-                    for m in MEASURES if MEASURES[m].kind == "scores" and m in values}
+                    for m in MEASURES if MEASURES[m].computed_from == "scores" and m in values}
     if _covers(beyond, scenes):
         for variant, risk in variant_risks(beyond, sorted({r["space"] for r in beyond})).items():
             out |= cdfg_metrics(f"anomaly/beyond/{variant}", risk, scenes)

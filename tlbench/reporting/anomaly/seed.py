@@ -54,7 +54,7 @@ def _space_columns(spaces: list[str], with_published: bool) -> list[Column]:
 def measure_rows(rows: list[dict], scenes: list[str], spaces: list[str], measure: str) -> list[list[str]]:
     value = {(r["source"], r["target"], r["space"]): r[measure] for r in rows}
     published = PUBLISHED.get(measure)
-    fmt = gap_formatter(list(value.values())) if MEASURES[measure].kind == "domain" else fmt_value
+    fmt = gap_formatter(list(value.values())) if MEASURES[measure].computed_from == "domain" else fmt_value
     if published is None:
         return [[label(s), label(t)] + [fmt(value[(s, t, sp)]) for sp in spaces] for s, t in pair_order(scenes)]
     return [[label(s), label(t)] + [c for sp in spaces for c in
@@ -125,7 +125,7 @@ def table_spec(measure: str) -> tuple[str, str, object, object]:
             ),
         )
     entry = MEASURES[measure]
-    if entry.kind == "domain":
+    if entry.computed_from == "domain":
         return (
             f"anomaly_{measure}",
             "",
@@ -145,12 +145,12 @@ def build_tables(rows: list[dict], scenes: list[str], spaces: list[str], context
         f"layer {first['layer']} ({first['node']}); {context['preprocessing']}. Profile {context['profile']}, "
         f"random seed {first['seed']}."
     )
-    measures = [m for m in MEASURES if m in first and MEASURES[m].kind in ("scores", "domain")]
+    measures = [m for m in MEASURES if m in first and MEASURES[m].computed_from in ("scores", "domain")]
     bodies = {m: measure_rows(rows, scenes, spaces, m) for m in measures} | cdfg_rows(rows, scenes, spaces)
     tables = []
     for measure, body in bodies.items():
         stem, published_ref, short, note = table_spec(measure)
-        with_published = measure in PUBLISHED or MEASURES[measure].kind == "cdfg"
+        with_published = measure in PUBLISHED or MEASURES[measure].computed_from == "cdfg"
         keys = (
             [Column("Source", "l"), Column("Target", "l")]
             if measure != "g_comp"
