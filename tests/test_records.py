@@ -84,3 +84,26 @@ def test_a_row_with_a_missing_or_unknown_field_names_the_file_the_fields_and_the
                                            r"\(Ph2Fold\): re-run the ph2_evaluate stage"):
         records.typed_rows(records.Ph2Fold, [read_jsonl(REPO / paths.PH2_FOLDS)[0], row], tmp_path / "x.jsonl",
                            "ph2_evaluate")
+
+
+def test_the_recipes_record_writes_the_bytes_it_was_read_from(params, tmp_path):
+    from tlbench.io import write_json
+
+    record = records.load(params, "recipes")
+    assert all(isinstance(r, records.RecipeResult) for r in record.results)
+    assert any(r.std is None for r in record.results) and any(r.std is not None for r in record.results)
+    written = write_json(tmp_path / "recipes.json", record.as_dict())
+    assert written.read_bytes() == (REPO / paths.RECIPES_RESULTS).read_bytes()
+
+
+def test_anomaly_rows_are_checked_against_their_keys_and_the_registered_measures(params, tmp_path):
+    from tlbench.io import read_json
+
+    path = REPO / paths.ANOMALY_RECORDS / "ped1__ped2.json"
+    rows = read_json(path)["rows"]
+    assert records.checked_mappings(records.AnomalyRow, rows, path, "anomaly_evaluate", records._measure_keys()) == rows
+    doctored = [dict(rows[0], eer_typo=1.0)]
+    doctored[0].pop("space")
+    with pytest.raises(TlbenchError, match=r"row 1 lacks \['space'\] and has unknown \['eer_typo'\] \(AnomalyRow\): "
+                                           r"re-run the anomaly_evaluate stage"):
+        records.checked_mappings(records.AnomalyRow, doctored, path, "anomaly_evaluate", records._measure_keys())

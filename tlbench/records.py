@@ -4,8 +4,9 @@ plot, metric and provenance function of its `reporting/<experiment>.py` (`report
 record names the file and the stage that writes it."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import TypedDict
 
 from . import paths
 from .errors import TlbenchError
@@ -23,8 +24,9 @@ def typed_rows(row_type, rows: list[dict], path: Path, stage: str) -> list:
     """`rows` as `row_type` instances; a row with a missing or an unknown field names the file, the fields and
     the stage that writes it (a record written by another version of tlbench)."""
     names = [f.name for f in fields(row_type)]
+    required = [f.name for f in fields(row_type) if f.default is MISSING and f.default_factory is MISSING]
     for i, row in enumerate(rows):
-        missing, unknown = [n for n in names if n not in row], sorted(set(row) - set(names))
+        missing, unknown = [n for n in required if n not in row], sorted(set(row) - set(names))
         if missing or unknown:
             raise TlbenchError(f"{path}: row {i + 1} lacks {missing or 'nothing'} and has unknown {unknown or 'none'}"
                                f" ({row_type.__name__}): re-run the {stage} stage (`dvc repro -f -s {stage}`)")
@@ -79,6 +81,69 @@ class Ph2Records:
                    read_json(_required(params, paths.PH2_SUMMARY, "ph2_evaluate")))
 
 
+class AnomalyRow(TypedDict):
+    """One source -> target pair and space of the seed's detector (reports/records/anomaly/<pair>.json). Besides
+    these keys a row holds one value per registered measure computed from scores or domains (`eer`, `pad`, ...)
+    and the EER's interval (`eer_ci`, `eer_ci_units`): the measures are the registry's, so a registered measure
+    becomes a column without a field here, which is why anomaly rows stay mappings checked on load."""
+    experiment: str
+    profile: str
+    source: str
+    target: str
+    space: str
+    gamma: float
+    tca_solver: str | None
+    n_train: int
+    n_test: int
+    n_anomalous: int
+    distinct_scores: int
+    backbone: str
+    layer: int
+    node: str
+    weights_id: str
+    precision: str
+    detector: dict
+    pca_components: int
+    tca: dict
+    smoothing: int
+    seed: int
+    uncertainty: dict
+
+
+class BeyondRow(TypedDict):
+    """One pair, space and anomaly.beyond variant (reports/records/anomaly_beyond/<pair>.json): measures of the raw
+    and (`smoothed`) the smoothed scores."""
+    experiment: str
+    source: str
+    target: str
+    space: str
+    variant: str
+    eer: float
+    smoothed: dict
+    n_fit: int
+    n_held_out: int
+    n_test: int
+    n_anomalous: int
+    seed: int
+
+
+def checked_mappings(row_type, rows: list[dict], path: Path, stage: str, extra: set[str]) -> list[dict]:
+    """`rows` unchanged when each holds every key of the TypedDict `row_type` and no key beyond it and `extra`."""
+    names = set(row_type.__annotations__)
+    for i, row in enumerate(rows):
+        missing, unknown = sorted(names - set(row)), sorted(set(row) - names - extra)
+        if missing or unknown:
+            raise TlbenchError(f"{path}: row {i + 1} lacks {missing or 'nothing'} and has unknown {unknown or 'none'}"
+                               f" ({row_type.__name__}): re-run the {stage} stage (`dvc repro -f -s {stage}`)")
+    return rows
+
+
+def _measure_keys() -> set[str]:
+    from .methods.registry import MEASURES
+
+    return set(MEASURES) | {"eer_ci", "eer_ci_units"}
+
+
 @dataclass(frozen=True)
 class AnomalyRecords:
     rows: list[dict]  # per source -> target pair and space: the seed detector's measures
@@ -90,21 +155,29 @@ class AnomalyRecords:
 
     @classmethod
     def load(cls, params) -> AnomalyRecords:
-        scenes, pairs = params.model.anomaly.scenes, []
-        for s in scenes:
-            pairs += [paths.anomaly_pair(s, t) for t in scenes]
-        evaluated = [read_json(_required(params, paths.ANOMALY_RECORDS / f"{p}.json", "anomaly_evaluate"))
-                     for p in pairs]
+        scenes = params.model.anomaly.scenes
+        pairs = [paths.anomaly_pair(s, t) for s in scenes for t in scenes]
+        evaluated = _records_of(params, pairs, paths.ANOMALY_RECORDS, "anomaly_evaluate", AnomalyRow)
         out = cls([r for record in evaluated for r in record["rows"]], evaluated[0],
                   params.resolve_path(paths.ANOMALY_SCORES))
         b = params.model.anomaly.beyond
         if not b or not b.variants:
             return out
-        beyond = [read_json(_required(params, paths.ANOMALY_BEYOND_RECORDS / f"{p}.json", "anomaly_beyond"))
-                  for p in pairs]
+        beyond = _records_of(params, pairs, paths.ANOMALY_BEYOND_RECORDS, "anomaly_beyond", BeyondRow)
         selection = read_json(_required(params, paths.ANOMALY_BEYOND_SELECTION, "anomaly_beyond"))
         return cls(out.rows, out.first, out.scores, [r for record in beyond for r in record["rows"]],
                    beyond[-1]["settings"], selection)
+
+
+def _records_of(params, pairs: list[str], folder, stage: str, row_type) -> list[dict]:
+    """Each pair's record, its rows checked against `row_type`."""
+    out = []
+    for pair in pairs:
+        path = _required(params, folder / f"{pair}.json", stage)
+        record = read_json(path)
+        checked_mappings(row_type, record["rows"], path, stage, _measure_keys())
+        out.append(record)
+    return out
 
 
 @dataclass(frozen=True)
@@ -142,12 +215,44 @@ class FusionRecords:
 
 
 @dataclass(frozen=True)
+class RecipeResult:
+    """One teaching recipe's accuracy (a fraction): CV mean and sample std, or one test accuracy (no std)."""
+    recipe: str  # FE1, FE2, FE3, FE3b, Fine-tuning, Autoencoder
+    what: str
+    metric: str  # "CV accuracy" or "test accuracy"
+    mean: float
+    std: float | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class RecipesRecords:
-    results: dict  # per recipe: mean and std accuracy; curves; preprocessing, weights, versions
+    """The recipes_evaluate stage's one record (reports/records/recipes.json)."""
+    results: list[RecipeResult]
+    finetune_history: list[dict]  # the new softmax head's per-epoch accuracies
+    autoencoder_loss: list[float]  # per epoch
+    n_train: int
+    n_test: int
+    fraction: float  # of CIFAR-10 subsampled, stratified
+    backbone: str
+    seed: int
+    weights_id: str
+    preprocessing: str
+    profile: str
+    synthetic: bool
+    versions: dict
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"results": [r.as_dict() for r in self.results]}
 
     @classmethod
     def load(cls, params) -> RecipesRecords:
-        return cls(read_json(_required(params, paths.RECIPES_RESULTS, "recipes_evaluate")))
+        path = _required(params, paths.RECIPES_RESULTS, "recipes_evaluate")
+        record = typed_rows(cls, [read_json(path)], path, "recipes_evaluate")[0]
+        results = typed_rows(RecipeResult, record.results, path, "recipes_evaluate")
+        return replace(record, results=results)
 
 
 RECORDS = {"ph2": Ph2Records, "anomaly": AnomalyRecords, "fusion": FusionRecords, "recipes": RecipesRecords}

@@ -4,6 +4,7 @@ fine-tuning a new softmax head; autoencoder codes + linear SVM."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ...data.cifar10 import CIFAR10
 from ...errors import TlbenchError
 from ...io import library_versions, load_features, load_meta, write_json
 from ...params import Params
+from ...records import RecipeResult, RecipesRecords
 from ..stage import main
 
 
@@ -59,7 +61,7 @@ def extract(params: Params, data: dict, progress: bool) -> tuple[dict, dict, dic
     return feats, load_meta(work / "train"), seconds
 
 
-def feature_recipes(params: Params, F: dict, ytr, yte) -> list[dict]:
+def feature_recipes(params: Params, F: dict, ytr, yte) -> list[RecipeResult]:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -69,20 +71,21 @@ def feature_recipes(params: Params, F: dict, ytr, yte) -> list[dict]:
     k, folds = r.knn["k"], r.knn["folds"]
     knn = cross_val_score(KNeighborsClassifier(k), F["train"]["global"], ytr,
                           cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
-    results = [{"recipe": "FE1", "what": f"-2 features, {k}-NN, stratified {folds}-fold CV", "metric": "CV accuracy",
-                "mean": float(knn.mean()), "std": float(knn.std(ddof=1))},
-               {"recipe": "FE2", "what": f"-2 features, PCA({r.pca}), linear SVM", "metric": "test accuracy",
-                "mean": svm_accuracy(F["train"]["global"], ytr, F["test"]["global"], yte, r.pca, r.svm.C)}]
+    results = [RecipeResult("FE1", f"-2 features, {k}-NN, stratified {folds}-fold CV", "CV accuracy",
+                            float(knn.mean()), float(knn.std(ddof=1))),
+               RecipeResult("FE2", f"-2 features, PCA({r.pca}), linear SVM", "test accuracy",
+                            svm_accuracy(F["train"]["global"], ytr, F["test"]["global"], yte, r.pca, r.svm.C))]
     for local, label in (("last", "last block"), ("early", "1st block")):
         parts = [align(F["train"][key], F["test"][key], "standardize") for key in ("global", local)]
         acc = svm_accuracy(np.hstack([p[0] for p in parts]), ytr, np.hstack([p[1] for p in parts]), yte,
                            r.pca, r.svm.C)
-        results.append({"recipe": "FE3" + ("" if local == "last" else "b"), "metric": "test accuracy", "mean": acc,
-                        "what": f"-2 + {label} ({r.pooling} pooled) fused, PCA({r.pca}), linear SVM"})
+        results.append(RecipeResult("FE3" + ("" if local == "last" else "b"),
+                                    f"-2 + {label} ({r.pooling} pooled) fused, PCA({r.pca}), linear SVM",
+                                    "test accuracy", acc))
     return results
 
 
-def autoencoder_recipe(params: Params, data: dict) -> tuple[dict, list[float]]:
+def autoencoder_recipe(params: Params, data: dict) -> tuple[RecipeResult, list[float]]:
     import torch
 
     from ...models.autoencoder import train_autoencoder
@@ -94,8 +97,8 @@ def autoencoder_recipe(params: Params, data: dict) -> tuple[dict, list[float]]:
             s: ae.code(torch.from_numpy(data[s]).permute(0, 3, 1, 2).float() / 255).numpy() for s in ("train", "test")
         }
     acc = svm_accuracy(codes["train"], data["ytr"], codes["test"], data["yte"], None, r.svm.C)
-    return ({"recipe": "Autoencoder", "metric": "test accuracy", "mean": acc,
-             "what": f"conv AE codes (512), MSE, Adam, {r.autoencoder.epochs} epochs, linear SVM"}, losses)
+    return (RecipeResult("Autoencoder", f"conv AE codes (512), MSE, Adam, {r.autoencoder.epochs} epochs, linear SVM",
+                         "test accuracy", acc), losses)
 
 
 def run(params: Params, progress: bool = True) -> None:
@@ -106,22 +109,24 @@ def run(params: Params, progress: bool = True) -> None:
     results = feature_recipes(params, F, data["ytr"], data["yte"])
     history = train_softmax_head(F["train"]["global"], data["ytr"], F["test"]["global"], data["yte"], 10,
                                  r.finetune.model_dump() | {"threads": r.threads}, params.seed)
-    results.append({"recipe": "Fine-tuning", "metric": "test accuracy", "mean": history[-1]["val_accuracy"],
-                    "what": f"new softmax head on -2, SGD lr {r.finetune.lr}, batch {r.finetune.batch_size}, "
-                            f"{r.finetune.epochs} epochs (frozen base)"})
+    results.append(RecipeResult("Fine-tuning", f"new softmax head on -2, SGD lr {r.finetune.lr}, batch "
+                                f"{r.finetune.batch_size}, {r.finetune.epochs} epochs (frozen base)", "test accuracy",
+                                history[-1]["val_accuracy"]))
     t0 = time.perf_counter()
     ae_result, ae_losses = autoencoder_recipe(params, data)
     results.append(ae_result)
     timings["autoencoder"] = round(time.perf_counter() - t0, 2)
+    results = [replace(row, mean=round(row.mean, 6), std=None if row.std is None else round(row.std, 6))
+               for row in results]
     for row in results:
-        row.update({k: round(row[k], 6) for k in ("mean", "std") if k in row})
-        print(f"{row['recipe']}: {100 * row['mean']:.2f} % ({row['metric']})")
-    write_json(params.resolve_path(paths.RECIPES_RESULTS), {
-        "results": results, "finetune_history": history, "autoencoder_loss": [round(x, 6) for x in ae_losses],
-        "n_train": len(data["ytr"]), "n_test": len(data["yte"]), "fraction": params.settings.recipes.fraction,
-        "backbone": params.settings.recipes.backbone, "seed": params.seed, "weights_id": meta["weights_id"],
-        "preprocessing": meta["preprocessing_text"], "profile": params.profile, "synthetic": params.settings.synthetic,
-        "versions": library_versions()})
+        print(f"{row.recipe}: {100 * row.mean:.2f} % ({row.metric})")
+    record = RecipesRecords(
+        results=results, finetune_history=history, autoencoder_loss=[round(x, 6) for x in ae_losses],
+        n_train=len(data["ytr"]), n_test=len(data["yte"]), fraction=params.settings.recipes.fraction,
+        backbone=params.settings.recipes.backbone, seed=params.seed, weights_id=meta["weights_id"],
+        preprocessing=meta["preprocessing_text"], profile=params.profile, synthetic=params.settings.synthetic,
+        versions=library_versions())
+    write_json(params.resolve_path(paths.RECIPES_RESULTS), record.as_dict())
     write_json(params.resolve_path(paths.RECIPES_TIMING), {"recipes": timings, "versions": library_versions()})
 
 
