@@ -1,7 +1,7 @@
 """PCA as the fusion stage uses it, and table rendering."""
 import numpy as np
 
-from tests.test_anomaly_report import CONTEXT, SCENES, fixture_rows
+from tests.unit.reporting.anomaly.test_seed import CONTEXT, SCENES, fixture_rows
 from tlbench.reporting.anomaly import render
 
 

@@ -1,6 +1,6 @@
 """The code a DVC stage runs: the tlbench modules its entry module imports, transitively (imports
 inside functions included), and the templates they name. `python -m tests.dvc_deps [--write]` prints them per
-stage of dvc.yaml; tests/test_dvc.py checks that dvc.yaml lists exactly these."""
+stage of dvc.yaml; tests/pipeline/test_dvc.py checks that dvc.yaml lists exactly these."""
 from __future__ import annotations
 
 import ast

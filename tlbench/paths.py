@@ -1,5 +1,5 @@
 """Every file and folder that a stage reads or writes, declared once, relative to the repository
-root. `dvc.yaml` names the same paths; `tests/test_dvc.py` checks that the two agree."""
+root. `dvc.yaml` names the same paths; `tests/pipeline/test_dvc.py` checks that the two agree."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,0 +1,115 @@
+"""Transferability measures against slow implementations written from each paper's formula."""
+import itertools
+
+import numpy as np
+import pytest
+
+from tlbench.methods.layer_ranking import h_score, leep, log_evidence, logme, logme_class
+
+
+def test_logme_fixed_point_reaches_the_evidence_maximum_of_a_grid():
+    rng = np.random.default_rng(0)
+    F = rng.normal(size=(60, 8))
+    y = (F @ rng.normal(size=8) + 0.5 * rng.normal(size=60) > 0).astype(float)
+    grid = np.logspace(-4, 4, 161)
+    brute = max(log_evidence(F, y, a, b) for a, b in itertools.product(grid, grid))
+    assert logme_class(F, y) >= brute - 1e-3
+    assert logme_class(F, y) == pytest.approx(brute, abs=5e-3)
+
+
+def test_logme_prefers_informative_features():
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1, 2], 30)
+    informative = np.eye(3)[y] * 3 + rng.normal(size=(90, 3))
+    noise = rng.normal(size=(90, 3))
+    assert logme(informative, y) > logme(noise, y)
+
+
+def test_h_score_matches_its_covariance_definition():
+    rng = np.random.default_rng(2)
+    y = np.repeat([0, 1, 2], [20, 15, 25])
+    F = rng.normal(size=(60, 4)) + np.eye(3, 4)[y]
+    Fc = F - F.mean(0)
+    cov = Fc.T @ Fc / len(F)
+    g = np.stack([Fc[y == c].mean(0) for c in y])  # E[f | y] per sample
+    between = g.T @ g / len(F)
+    assert h_score(F, y) == pytest.approx(np.trace(np.linalg.inv(cov) @ between), rel=1e-9)
+    wide = np.hstack([F, F @ rng.normal(size=(4, 50))])  # more features than images, same information
+    assert h_score(wide, y) == pytest.approx(h_score(F, y), rel=1e-6)
+
+
+def test_leep_by_hand_on_a_three_class_toy():
+    theta = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6], [0.6, 0.3, 0.1]])
+    y = np.array([0, 1, 1, 0])
+    joint = np.array([[0.7 + 0.6, 0.2 + 0.3, 0.1 + 0.1], [0.1 + 0.2, 0.8 + 0.2, 0.1 + 0.6]]) / 4  # P(y, z)
+    cond = joint / joint.sum(0)  # P(y | z)
+    expected = np.mean([np.log(theta[i] @ cond[y[i]]) for i in range(4)])
+    assert leep(theta, y) == pytest.approx(expected)
+
+
+def test_shrinkage_h_score_matches_ledoit_wolf_and_does_not_saturate():
+    from sklearn.covariance import LedoitWolf
+
+    from tlbench.methods.layer_ranking import h_score_shrinkage, ledoit_wolf_shrinkage
+
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1, 2], 20)
+    scales = np.array([6, 3, 1.5, 0.7, 0.3, 0.1])  # anisotropic: Ledoit-Wolf shrinks little (alpha ~ 0.06)
+    F = (rng.normal(size=(60, 6)) + 0.8 * np.eye(3, 6)[y]) * scales
+    lw = LedoitWolf().fit(F)
+    assert 0 < lw.shrinkage_ < 0.5
+    assert ledoit_wolf_shrinkage(F - F.mean(0)) == pytest.approx(lw.shrinkage_, rel=1e-9)
+    Fc = F - F.mean(0)
+    g = np.stack([Fc[y == c].mean(0) for c in y])
+    # Ibrahim et al. (2022), H_alpha = tr(Sigma_alpha^-1 (1 - alpha) Sigma_between), Sigma_alpha = Ledoit-Wolf's
+    alpha = lw.shrinkage_
+    expected = np.trace(np.linalg.inv(lw.covariance_) @ ((1 - alpha) * g.T @ g / 60))
+    assert h_score_shrinkage(F, y) == pytest.approx(expected, rel=1e-9)
+    narrow_noise = rng.normal(size=(60, 6)) * scales
+    assert h_score_shrinkage(F, y) > 1.5 * h_score_shrinkage(narrow_noise, y)
+    wide_noise, wide_signal = rng.normal(size=(60, 500)), rng.normal(size=(60, 500)) + np.eye(3, 500)[y] * 2
+    assert h_score(wide_noise, y) == pytest.approx(2.0) == pytest.approx(h_score(wide_signal, y))  # saturated
+    assert h_score_shrinkage(wide_noise, y) != pytest.approx(h_score_shrinkage(wide_signal, y), rel=1e-3)
+
+
+def test_shrinkage_h_score_ranks_feature_sets_with_different_shrinkage_as_the_paper_s_formula():
+    """Two feature sets whose Ledoit-Wolf intensities differ a lot: the (1 - alpha) of Ibrahim et al.
+    decides which one ranks first (without it the ranking flipped)."""
+    from sklearn.covariance import LedoitWolf
+
+    from tlbench.methods.layer_ranking import h_score_shrinkage
+
+    def paper(F, y):
+        lw = LedoitWolf().fit(F)
+        Fc = F - F.mean(0)
+        g = np.stack([Fc[y == c].mean(0) for c in y])
+        return float(np.trace(np.linalg.inv(lw.covariance_) @ ((1 - lw.shrinkage_) * g.T @ g / len(F)))), lw.shrinkage_
+
+    rng = np.random.default_rng(7)
+    y = np.repeat([0, 1], 30)
+    few = (rng.normal(size=(60, 4)) + 0.9 * np.eye(2, 4)[y]) * np.array([4, 2, 1, 0.3])  # little shrinkage
+    many = rng.normal(size=(60, 300)) + 0.6 * np.eye(2, 300)[y] * np.sqrt(300 / 10)  # n << d: heavy shrinkage
+    (h_few, a_few), (h_many, a_many) = paper(few, y), paper(many, y)
+    assert a_many - a_few > 0.3
+    assert h_score_shrinkage(few, y) == pytest.approx(h_few, rel=1e-9)
+    assert h_score_shrinkage(many, y) == pytest.approx(h_many, rel=1e-9)
+    assert (h_score_shrinkage(few, y) > h_score_shrinkage(many, y)) == (h_few > h_many)
+
+
+def test_a_layer_s_decompositions_serve_every_task_only_for_the_same_array():
+    """ph2_evaluate scores both tasks with one feature matrix: the label-free decompositions are computed
+    once for it (LastArrayMemo), and an array with other values is decomposed anew, never served stale."""
+    from tlbench.methods.layer_ranking import LastArrayMemo, h_score_shrinkage
+
+    calls = []
+    memo = LastArrayMemo(lambda F: calls.append(1) or float(F.sum()))
+    A = np.ones((3, 4))
+    assert memo(A) == memo(A) == 12.0 and len(calls) == 1
+    B = A.copy()
+    assert memo(B) == 12.0 and len(calls) == 2  # equal values, another object: computed again
+    rng = np.random.default_rng(3)
+    F, G = rng.normal(size=(40, 300)), rng.normal(size=(40, 300)) * 3 + 1
+    y = rng.integers(0, 3, 40)
+    first = [h_score_shrinkage(F, y), h_score_shrinkage(G, y), h_score_shrinkage(F, y)]
+    fresh = [h_score_shrinkage(F.copy(), y), h_score_shrinkage(G.copy(), y)]
+    assert first[0] == first[2] == fresh[0] and first[1] == fresh[1] and first[0] != first[1]
