@@ -1,6 +1,7 @@
 """Extraction through the Ray backend (local mode, every core) against the local engine, on the same
 200 PH2-sized BMPs in one run: what Ray's scheduling costs on one machine, where it buys nothing;
-its point is a cluster. Reports the ratio; checks the features are byte-identical."""
+its point is a cluster. Reports the ratio; checks the features are byte-identical. Measured here (2 cores,
+one run each): 200 images 0.69-0.74x, 800 images 0.83x (0.78x before the actors decoded ahead)."""
 import statistics
 import time
 
@@ -14,8 +15,9 @@ from tlbench.params import RayParams
 ray = pytest.importorskip("ray")
 
 
-def test_ray_backend_throughput_on_one_machine(benchmark, tmp_path):
-    paths = _write_images(tmp_path / "images", "ph2_bmp", N_IMAGES["ph2_bmp"])
+@pytest.mark.parametrize("n_images", [N_IMAGES["ph2_bmp"], 800])  # 800: actor start-up no longer dominates
+def test_ray_backend_throughput_on_one_machine(benchmark, tmp_path, n_images):
+    paths = _write_images(tmp_path / "images", "ph2_bmp", n_images)
     rates = {"local": [], "ray": []}
     ray.init(include_dashboard=False, log_to_driver=False)
     try:

@@ -482,7 +482,9 @@ class Params:
             # a misspelt key is both unknown and (its right spelling) missing: report the typo
             errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
             raise TlbenchError(_describe(errors[0], path)) from None
-        return cls(model, Path(path))
+        # absolute: a Ray job gets the params pickled and resolves every path on its node, whose worker
+        # starts in another directory (the cluster's, not the stage's)
+        return cls(model, Path(path).resolve())
 
     def get(self, dotted: str):
         node = self.raw
@@ -528,7 +530,7 @@ class Params:
 
     @property
     def root_dir(self) -> Path:
-        return self.path.resolve().parent
+        return self.path.parent
 
     def resolve_path(self, value: str | Path) -> Path:
         p = Path(value).expanduser()

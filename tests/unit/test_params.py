@@ -161,3 +161,15 @@ def test_a_motion_cell_larger_than_the_frame_names_the_key(tmp_path):
     message = error_of(tmp_path, _beyond(anomaly__motion__cell=500))
     assert "use `anomaly.motion.cell` <= 240" in message and "`anomaly.motion.size`" in message
     assert "`anomaly.motion.cell`" in error_of(tmp_path, _beyond(anomaly__motion__cell=25))  # 12.5 px at scale 0.5
+
+
+def test_params_loaded_from_a_relative_path_resolve_paths_from_their_own_folder_anywhere(tmp_path, monkeypatch):
+    """A Ray job gets the params pickled and runs in another directory: the root must not follow the cwd."""
+    import shutil
+
+    shutil.copy(REPO / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    params = Params.load("params.yaml")
+    monkeypatch.chdir(REPO)
+    assert params.root_dir == tmp_path.resolve()
+    assert params.resolve_path("data/x") == tmp_path.resolve() / "data" / "x"

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from tlbench.reporting.anomaly import render, seed_consistency
+from tlbench.reporting.anomaly import render
+from tlbench.reporting.anomaly.seed import seed_consistency
 from tlbench.reporting.paper_values import TABLE1
 from tlbench.reporting.render import render_table
 
