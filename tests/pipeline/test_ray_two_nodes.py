@@ -27,6 +27,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _raylets_running() -> bool:
+    """Whether a Ray node (a raylet process) runs on this machine already."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"ray/raylet/raylet" in cmdline.read_bytes():
+                return True
+        except OSError:  # the process ended meanwhile
+            continue
+    return False
+
+
 def _ray_cli(*args: str) -> None:
     env = os.environ | {"PYTHONPATH": str(REPO), "RAY_USAGE_STATS_ENABLED": "0"}
     done = subprocess.run([str(RAY), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
@@ -42,6 +53,8 @@ def cluster():
 
     if ray.is_initialized():
         ray.shutdown()
+    if _raylets_running():
+        pytest.skip("Ray already runs on this machine: this test ends with `ray stop --force`, which would stop it")
     saved = {k: os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
     os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
     port = _free_port()

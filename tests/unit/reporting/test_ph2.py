@@ -1,29 +1,12 @@
+"""tlbench/reporting/ph2.py: seed Table 6 beside ours from the fold rows (golden tables), the aggregation, the
+methods paragraph and the figure."""
 import os
-from pathlib import Path
 
 import pytest
 
-from tlbench.io import read_jsonl
-from tlbench.records import Ph2Fold, typed_rows
-from tlbench.reporting.ph2 import Ph2Context, fold_frame, ph2_table_rows, plot_ph2_layers, render_ph2_tables
+from tests.unit.reporting.conftest import CTX, TESTS
+from tlbench.reporting.ph2 import fold_frame, ph2_table_rows, plot_ph2_layers, render_ph2_tables
 from tlbench.reporting.render import PM, Section, render_table
-
-HERE = Path(__file__).resolve().parents[2]  # tests/: fixtures/ and golden/
-
-
-CTX = Ph2Context(
-    profile="demo",
-    seed=0,
-    synthetic=True,
-    published="Published values: X et al.",
-    preprocessing={"resnet50": "RGB squashed to 224x224; weights torchvision ResNet50_Weights.IMAGENET1K_V1"},
-)
-
-
-@pytest.fixture
-def records():
-    path = HERE / "fixtures" / "ph2_folds.jsonl"
-    return typed_rows(Ph2Fold, read_jsonl(path), path, "ph2_evaluate")
 
 
 @pytest.mark.parametrize("kind", ["tex", "md"])
@@ -31,7 +14,7 @@ def test_tables_match_the_golden_files(records, kind):
     tables = {t.stem: render_table(t) for t in render_ph2_tables(records, CTX)}
     assert list(tables) == ["ph2_features", "ph2_layers_three_class", "ph2_layers_melanoma_vs_rest"]
     rendered = tables["ph2_layers_three_class"][kind] + tables["ph2_features"][kind]
-    golden = HERE / "golden" / f"ph2_layers.{kind}"
+    golden = TESTS / "golden" / f"ph2_layers.{kind}"
     if os.environ.get("TLBENCH_UPDATE_GOLDEN"):
         golden.write_text(rendered)
     assert rendered == golden.read_text(), f"run TLBENCH_UPDATE_GOLDEN=1 pytest {__file__} after a deliberate change"

@@ -1,28 +1,9 @@
-from pathlib import Path
+"""tlbench/reporting/render.py: LaTeX escaping, math, the methods paragraphs, number formats."""
 
-import pytest
 
-from tlbench.io import read_jsonl
-from tlbench.records import Ph2Fold, typed_rows
-from tlbench.reporting.ph2 import Ph2Context, render_ph2_tables
+from tests.unit.reporting.conftest import CTX
+from tlbench.reporting.ph2 import render_ph2_tables
 from tlbench.reporting.render import latex_escape, render_table
-
-HERE = Path(__file__).resolve().parents[2]  # tests/: fixtures/ and golden/
-
-
-CTX = Ph2Context(
-    profile="demo",
-    seed=0,
-    synthetic=True,
-    published="Published values: X et al.",
-    preprocessing={"resnet50": "RGB squashed to 224x224; weights torchvision ResNet50_Weights.IMAGENET1K_V1"},
-)
-
-
-@pytest.fixture
-def records():
-    path = HERE / "fixtures" / "ph2_folds.jsonl"
-    return typed_rows(Ph2Fold, read_jsonl(path), path, "ph2_evaluate")
 
 
 def test_latex_specials_are_escaped():
