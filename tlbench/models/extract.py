@@ -266,20 +266,10 @@ def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict
     }
 
 
-def extract_features(
-    images,
-    backbone_name: str,
-    layers: Sequence[int | str],
-    out_dir: str | Path,
-    *,
-    progress: bool = True,
-    pooling: dict[str, str] | None = None,
-    model: torch.nn.Module | None = None,
-    weights_id: str | None = None,
-    extra_meta: dict | None = None,
-    dtypes: dict[str, str] | None = None,
-    **options,
-) -> ExtractionResult:
+def extract_features(images, backbone_name: str, layers: Sequence[int | str], out_dir: str | Path, *,
+                     progress: bool = True, pooling: dict[str, str] | None = None, model: torch.nn.Module | None = None,
+                     weights_id: str | None = None, extra_meta: dict | None = None,
+                     dtypes: dict[str, str] | None = None, **options) -> ExtractionResult:
     """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`, all layers from
     one forward pass per batch. `images`: image file paths, or a source with `__len__` and `image(i)`.
     `pooling`: {node: avg | max | pyramid | gridN} reduces those maps before they are stored. `model`: an
@@ -304,16 +294,14 @@ def extract_features(
         with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
                   mininterval=1.0) as bar:
             if opts.backend == "ray":
-                first = _fill_on_ray(
-                    EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source, arrays, bar
-                )
+                recipe = EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling)
+                first = _fill_on_ray(recipe, source, arrays, bar)
             else:
                 first = _fill(engine, batches, arrays, chosen, pooling, bar)
         seconds = time.perf_counter() - start
         for arr in arrays.values():
             arr.flush()
         del arrays
-        write_json(
-            tmp / "meta.json", _meta(engine, backbone_name, chosen, pooling, widths, n, dtypes) | (extra_meta or {})
-        )
+        meta = _meta(engine, backbone_name, chosen, pooling, widths, n, dtypes)
+        write_json(tmp / "meta.json", meta | (extra_meta or {}))
     return ExtractionResult(Path(out_dir), n, seconds, first)

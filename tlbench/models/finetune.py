@@ -162,6 +162,11 @@ def _check_classes(train_samples, classes: list[str]) -> None:
         )
 
 
+def _finetuned_id(name: str, cfg: dict, epochs: int, precision: str) -> str:
+    trained = cfg["train"] if isinstance(cfg["train"], str) else "partial"
+    return f"{backbone(name).weights_id}, fine-tuned on {cfg['source_name']} ({trained}; {epochs} epochs, {precision})"
+
+
 def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoint: Path, work: Path,
              progress: bool = True) -> tuple[list[dict], list[float]]:
     """Train, evaluating on `val_samples` after every epoch; returns the per-epoch history and the
@@ -201,20 +206,9 @@ def finetune(train_samples, val_samples, classes: list[str], cfg: dict, checkpoi
         _save(work, {"fingerprint": fingerprint, "epoch": epoch, "model": model.state_dict(),
                      "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "generator": gen.get_state(),
                      "torch_rng": torch.get_rng_state(), "history": history})
-    _save(
-        checkpoint,
-        {
-            "backbone": name,
-            "classes": classes,
-            "model": model.state_dict(),
-            "history": history,
-            "trainable": trainable,
-            "weights_id": f"{backbone(name).weights_id}, fine-tuned on "
-            f"{cfg['source_name']} ({cfg['train'] if isinstance(cfg['train'], str) else 'partial'}; "
-            f"{epochs} epochs, {precision})",
-            "precision": precision,
-        },
-    )
+    _save(checkpoint, {"backbone": name, "classes": classes, "model": model.state_dict(), "history": history,
+                       "trainable": trainable, "weights_id": _finetuned_id(name, cfg, epochs, precision),
+                       "precision": precision})
     work.unlink(missing_ok=True)
     return history, seconds
 

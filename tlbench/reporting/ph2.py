@@ -385,54 +385,31 @@ def render_transferability(summary: dict, provenance: str = "", beyond=()) -> li
                                              for t in x.values())]
     columns = [Column("Layer")] + [Column(p, group="CV mean (%)") for p in protocols] + \
         [Column(math_label(MEASURES.label(m)), group="Measures") for m in _measures_of(transfer)]
-    methods = join(
-        "LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. 2022) "
-        "are computed on the features and labels alone; LEEP (Nguyen et al. 2020) scores the backbone's "
-        "ImageNet head, once per backbone and task. CV means per protocol (paper: folds as published; "
-        "stratified: stratified CV).",
-        permutation_text(len(transfer) - 1, EXACT_UP_TO),
-        provenance,
-    )
+    methods = join("LogME (You et al. 2021), H-score (Bao et al. 2019) and its Ledoit-Wolf variant (Ibrahim et al. "
+                   "2022) are computed on the features and labels alone; LEEP (Nguyen et al. 2020) scores the "
+                   "backbone's ImageNet head, once per backbone and task. CV means per protocol (paper: folds as "
+                   "published; stratified: stratified CV).", permutation_text(len(transfer) - 1, EXACT_UP_TO),
+                   provenance)
     data = provenance.split(". ")[0] + "."
     tables = []
     for task in TASKS:
         values, correlations = transferability_tables(summary, task, beyond)
         if not values:
             continue
-        tables += [
-            Table(
-                f"ph2_transferability_{task}",
-                f"PH2, {TASKS[task].label}: layer-ranking measures beside the CV means",
-                join("Higher is better for every measure.", data),
-                columns,
-                values,
-                wide=True,
-                methods=methods,
-            ),
-            Table(
-                f"ph2_transferability_summary_{task}",
-                f"PH2, {TASKS[task].label}: do the measures rank the layers as CV does?",
-                join(
-                    "Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, with the "
-                    "permutation p of τ; Same top: the measure's best layer is the CV's (“tie”: a best layer is tied).",
-                    data,
-                ),
-                [
-                    Column("Measure", "l"),
-                    Column("CV", "l"),
-                    Column("n"),
-                    Column("τ"),
-                    Column("ρ"),
-                    Column("p"),
-                    Column("Same top", "c"),
-                    Column("LEEP"),
-                ],
-                correlations,
-                wide=True,
-                methods=methods,
-            ),
-        ]
+        tables += [Table(f"ph2_transferability_{task}",
+                         f"PH2, {TASKS[task].label}: layer-ranking measures beside the CV means",
+                         join("Higher is better for every measure.", data), columns, values, wide=True,
+                         methods=methods),
+                   Table(f"ph2_transferability_summary_{task}",
+                         f"PH2, {TASKS[task].label}: do the measures rank the layers as CV does?",
+                         join(SUMMARY_CAPTION, data), SUMMARY_COLUMNS, correlations, wide=True, methods=methods)]
     return tables
+
+
+SUMMARY_CAPTION = ("Kendall's τ and Spearman's ρ between each measure and the CV mean over the n layers, with the "
+                   "permutation p of τ; Same top: the measure's best layer is the CV's (“tie”: a best layer is tied).")
+SUMMARY_COLUMNS = [Column("Measure", "l"), Column("CV", "l"), Column("n"), Column("τ"), Column("ρ"), Column("p"),
+                   Column("Same top", "c"), Column("LEEP")]
 
 
 def beyond_models(params) -> tuple[str, ...]:
