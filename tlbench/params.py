@@ -95,6 +95,20 @@ class FrameRanges(Strict):
     test: tuple[int, int | None]
 
 
+TTAView = Literal["hflip", "vflip", "transpose"]
+
+
+class PH2TTA(Strict):
+    backbones: list[BackboneName] = []
+    views: list[TTAView] = []
+
+
+class PH2Beyond(Strict):
+    """Beyond the seed: more table sections (marked as such), each a full layer sweep."""
+    backbones: list[BackboneName] = []
+    tta: PH2TTA = PH2TTA()
+
+
 class ProfileFinetune(Strict):
     backbone: BackboneName
     epochs: Positive
@@ -111,6 +125,7 @@ class Profile(Strict):
     finetune: ProfileFinetune
     fusion: dict[Literal["test_size"], Annotated[StrictInt | StrictFloat, _share_or_count("the images", ")")]]
     recipes: ProfileRecipes
+    ph2_beyond: PH2Beyond | None = None  # this profile's sweeps beyond the seed; None: ph2.beyond
 
 
 class ProfileRecipes(Strict):
@@ -168,20 +183,6 @@ class RayParams(Strict):
 class SVM(Strict):
     C: PositiveFloat
     standardize: bool = True
-
-
-TTAView = Literal["hflip", "vflip", "transpose"]
-
-
-class PH2TTA(Strict):
-    backbones: list[BackboneName] = []
-    views: list[TTAView] = []
-
-
-class PH2Beyond(Strict):
-    """Beyond the seed: more table sections (marked as such), each a full layer sweep."""
-    backbones: list[BackboneName] = []
-    tta: PH2TTA = PH2TTA()
 
 
 class PH2(Strict):
@@ -386,7 +387,7 @@ class Root(Strict):
             raise ValueError(f"`profile`: {self.profile!r}{did_you_mean(self.profile, self.profiles)} is not under "
                              f"profiles: use one of {', '.join(self.profiles)}")
         settings, prof = self.profiles[self.profile], f"profiles.{self.profile}"
-        beyond = self.ph2.beyond
+        beyond = settings.ph2_beyond or self.ph2.beyond
         for name in dict.fromkeys([*settings.ph2_backbones, *beyond.backbones, *beyond.tta.backbones]):
             for layer in self.ph2.layers:
                 _named("ph2.layers", BACKBONES[name].layer, layer)
@@ -504,11 +505,16 @@ class Params:
     def settings(self) -> Profile:
         return self.model.profiles[self.model.profile]
 
+    @property
+    def ph2_beyond(self) -> PH2Beyond:
+        """The PH2 sweeps beyond the seed: the profile's own (`profiles.*.ph2_beyond`), else `ph2.beyond`."""
+        return self.settings.ph2_beyond or self.model.ph2.beyond
+
     def ph2_models(self) -> list[tuple[str, str, tuple[str, ...], bool]]:
         """(key, backbone, TTA views, beyond the seed) of every PH2 sweep: the profile's backbones, then
-        ph2.beyond's backbones and TTA sweeps (key `<backbone>+tta`). The key names the feature folder and
-        the records' `backbone`."""
-        b, tta = self.model.ph2.beyond, tuple(self.model.extract.tta)
+        the beyond-the-seed backbones and TTA sweeps (key `<backbone>+tta`) of `ph2_beyond`. The key names the
+        feature folder and the records' `backbone`."""
+        b, tta = self.ph2_beyond, tuple(self.model.extract.tta)
         out = [(name, name, tta, False) for name in self.settings.ph2_backbones]
         out += [(name, name, tta, True) for name in b.backbones if name not in self.settings.ph2_backbones]
         if b.tta.views:

@@ -50,6 +50,22 @@ def _kill_stage_when_it_writes(root, module: str) -> int:
     return proc.returncode
 
 
+def _running_in(root) -> list:
+    """Processes still working in the project: a stage's helper that outlived the kill."""
+    left = []
+    for p in psutil.process_iter(["pid", "cwd", "cmdline", "status"]):
+        if p.info["cwd"] and p.info["cwd"].startswith(str(root)) and p.info["status"] != psutil.STATUS_ZOMBIE:
+            left.append((p.info["pid"], " ".join(p.info["cmdline"] or [])[:120]))
+    return left
+
+
+def _none_running_in(root, within: float = 10.0) -> list:
+    deadline = time.monotonic() + within
+    while (left := _running_in(root)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
 def test_kill_9_mid_extraction_then_rerun_leaves_dvc_status_clean(tmp_path):
     from tlbench.data.demo.video import write_ucsd
 
@@ -59,6 +75,7 @@ def test_kill_9_mid_extraction_then_rerun_leaves_dvc_status_clean(tmp_path):
     assert _kill_stage_when_it_writes(root, "tlbench.experiments.anomaly.extract") != 0
     assert _leftovers(root), "the kill left no temporary folder: the test did not kill mid-write"
     assert not (root / "data/features/anomaly/ped2").exists()  # nothing half-written in place
+    assert _none_running_in(root) == []  # its loader workers died with it
     repro(root)
     assert _leftovers(root) == []
     assert (root / "data/features/anomaly/ped2/test/meta.json").is_file()

@@ -382,22 +382,23 @@ def test_the_declared_selection_scores_every_pair_beside_the_configured_settings
 def test_ph2_sweeps_beyond_the_seed_get_their_own_marked_sections(demo_run):
     tmp, _ = demo_run
     rows = read_jsonl(tmp / "reports/records/ph2_folds.jsonl")
-    sweeps = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "efficientnet_lite2+tta"]
+    sweeps = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite0+tta"]  # profiles.demo.ph2_beyond
     assert list(dict.fromkeys(r["backbone"] for r in rows)) == sweeps
-    tta = read_json(tmp / "data/features/ph2/efficientnet_lite2+tta/meta.json")
-    plain = read_json(tmp / "data/features/ph2/efficientnet_lite2/meta.json")
-    assert tta["tta"] == ["hflip", "vflip", "transpose"] and plain["tta"] == []
-    assert tta["preprocessing"]["size"] == plain["preprocessing"]["size"] == 260  # Lite2's native size
+    tta = read_json(tmp / "data/features/ph2/efficientnet_lite0+tta/meta.json")
+    plain = read_json(tmp / "data/features/ph2/efficientnet_lite0/meta.json")
+    assert tta["tta"] == ["hflip"] and plain["tta"] == []
+    assert tta["preprocessing"]["size"] == plain["preprocessing"]["size"] == 224
+    assert read_json(tmp / "data/features/ph2/efficientnet_lite1/meta.json")["preprocessing"]["size"] == 240  # native
     seed = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest.md").read_text()
     md = (tmp / "reports/tables/ph2/ph2_layers_melanoma_vs_rest_beyond.md").read_text()
     assert "| *EfficientNet-Lite0* |" in seed and "†" not in seed.split("\n\n")[1] and "| Published |" not in md
-    assert "| *EfficientNet-Lite1†* |" in md and "| *EfficientNet-Lite2 + TTA†* |" in md
-    assert "Beyond the seed (ph2.beyond)" in md and "| Δ |" not in md  # no empty Published/Δ columns
+    assert "| *EfficientNet-Lite1†* |" in md and "| *EfficientNet-Lite0 + TTA†* |" in md
+    assert "Beyond the seed (profiles.demo.ph2_beyond)" in md and "| Δ |" not in md  # no empty Published/Δ columns
     assert "| Δ |" not in seed and "| Published |" in seed  # the demo's CNN is not a published one: Δ would be empty
     transfer = (tmp / "reports/tables/ph2/ph2_transferability_three_class.md").read_text()
     assert "| *EfficientNet-Lite0* |" in transfer and "| *EfficientNet-Lite1†* |" in transfer
     metrics = read_json(tmp / "reports/metrics/ph2.json")
-    assert "ph2/efficientnet_lite2+tta/-2/melanoma_vs_rest/stratified/balanced_accuracy" in metrics
+    assert "ph2/efficientnet_lite0+tta/-2/melanoma_vs_rest/stratified/balanced_accuracy" in metrics
 
 
 def test_position_aware_neighbourhoods_know_each_descriptors_grid(demo_run, tmp_path):

@@ -10,6 +10,7 @@ from .. import paths
 from ..data.registry import DATASETS
 from ..io import atomic_dir
 from ..params import Params
+from ..processes import worker_init
 from .stage import main
 
 SLOWEST_FIRST = ["ph2", "supermarket", "york", "ucsd", "fruits360", "cifar10"]
@@ -53,7 +54,7 @@ def run(params: Params, progress: bool = True) -> str:
             (tmp / "README.txt").write_text(f"profile {params.profile} reads real data: no synthetic data generated\n")
             return ""
         keys = sorted(twin_writers(params, tmp), key=lambda k: SLOWEST_FIRST.index(k.split("/")[0]))
-        with ProcessPoolExecutor(max_workers=min(len(keys), os.cpu_count() or 1)) as pool:
+        with ProcessPoolExecutor(min(len(keys), os.cpu_count() or 1), initializer=worker_init()) as pool:
             done = dict(zip(keys, pool.map(write_twin, [params] * len(keys), [tmp] * len(keys), keys)))
     seconds: dict[str, float] = {}
     for key, took in done.items():

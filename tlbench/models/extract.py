@@ -2,8 +2,7 @@
 streamed to `.npy` memmaps on disk, written atomically with their preprocessing record."""
 from __future__ import annotations
 
-import contextlib
-import os
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -18,6 +17,7 @@ from tqdm import tqdm
 from ..data.sources import PathSource
 from ..errors import TlbenchError
 from ..io import atomic_dir, library_versions, write_json
+from ..processes import worker_init
 from .backbones import build_backbone, feature_extractor, resolve_weights
 from .device import autocast, configure_precision, resolve_device, resolve_precision
 from .preprocessing import Preprocessing
@@ -42,13 +42,13 @@ class ImageDataset(Dataset):
             return torch.zeros(3, self.preprocess.size, self.preprocess.size), str(exc)
 
 
-def background_worker(_: int) -> None:
+def background_worker() -> functools.partial:
     """DataLoader workers decode at the lowest CPU priority. With as many torch threads as cores, a
     worker at normal priority preempts one thread of the forward pass, and a parallel kernel runs as
     slowly as its slowest thread; at nice 19 decoding fills the gaps between kernels instead (on 2
-    cores, with PREFETCH_BATCHES: 80-84 % -> 96 % of the bare forward rate for Lite0 on PH2-sized BMPs)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(19)
+    cores, with PREFETCH_BATCHES: 80-84 % -> 96 % of the bare forward rate for Lite0 on PH2-sized BMPs).
+    They also die with the stage (`processes`)."""
+    return worker_init(background=True)
 
 
 # test-time augmentation views of an (N, C, H, W) batch; each is its own inverse
@@ -197,7 +197,7 @@ def _start_decoding(source, preprocess: Preprocessing, opts: EngineOptions):
         return None
     loader = DataLoader(ImageDataset(source, preprocess), batch_size=opts.batch_size, shuffle=False,
                         num_workers=opts.num_workers, pin_memory=resolve_device(opts.device).type == "cuda",
-                        worker_init_fn=background_worker if opts.num_workers else None,
+                        worker_init_fn=background_worker() if opts.num_workers else None,
                         prefetch_factor=PREFETCH_BATCHES if opts.num_workers else None)
     return iter(loader)
 

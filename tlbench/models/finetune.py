@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from ..data.images import open_rgb
 from ..errors import TlbenchError
+from ..processes import worker_init
 from .backbones import build_backbone
 from .device import autocast, configure_precision, deterministic_training, resolve_device, resolve_precision
 from .preprocessing import Preprocessing
@@ -126,10 +127,9 @@ def _loaders(train_samples, val_samples, cfg: dict, seed: int):
     pre = Preprocessing.for_backbone(backbone(cfg["backbone"]), cfg.get("resize", "squash"))
     train_ds = LabelledImages(train_samples, pre, bool(cfg["augment"]), seed)
     gen = torch.Generator().manual_seed(seed)
-    loader = DataLoader(train_ds, batch_size=int(cfg["batch_size"]), shuffle=True, generator=gen,
-                        num_workers=int(cfg["num_workers"]))
-    val_loader = DataLoader(LabelledImages(val_samples, pre, False, seed), batch_size=int(cfg["batch_size"]),
-                            num_workers=int(cfg["num_workers"]))
+    workers = {"num_workers": int(cfg["num_workers"]), "worker_init_fn": worker_init() if cfg["num_workers"] else None}
+    loader = DataLoader(train_ds, batch_size=int(cfg["batch_size"]), shuffle=True, generator=gen, **workers)
+    val_loader = DataLoader(LabelledImages(val_samples, pre, False, seed), batch_size=int(cfg["batch_size"]), **workers)
     return train_ds, loader, val_loader, gen
 
 

@@ -44,7 +44,8 @@ class Ph2Context:
     preprocessing: dict[str, str] = field(default_factory=dict)
     synthetic: bool = False
     published: object = ""  # caption piece naming (or citing) the published values
-    beyond: tuple[str, ...] = ()  # sweeps beyond the seed (ph2.beyond), marked in the tables
+    beyond: tuple[str, ...] = ()  # sweeps beyond the seed (Params.ph2_beyond), marked in the tables
+    beyond_source: str = "ph2.beyond"  # the parameter that set them
     alpha: float = 0.05  # a layer is bold unless the corrected resampled t-test says it is worse than the best
 
 
@@ -166,10 +167,10 @@ def _protocol_caption(protocols: list[str], first) -> str:
     )
 
 
-def beyond_text(beyond) -> str:
+def beyond_text(beyond, source: str = "ph2.beyond") -> str:
     if not beyond:
         return ""
-    return (f" {BEYOND_MARK} Beyond the seed (ph2.beyond): " + ", ".join(backbone_label(b) for b in beyond) +
+    return (f" {BEYOND_MARK} Beyond the seed ({source}): " + ", ".join(backbone_label(b) for b in beyond) +
             "; each at its own input size and preprocessing above, + TTA: features averaged over the image and the "
             "views named there.")
 
@@ -229,7 +230,7 @@ def render_ph2_tables(records: list[Ph2Fold], ctx: Ph2Context) -> list[Table]:
     first = df.iloc[0]
     data = data_text(ctx.synthetic, "PH2 (Mendonça et al. 2013)")
     prep = " ".join(f"{backbone_label(k)}: {v}." for k, v in sorted(ctx.preprocessing.items()))
-    provenance = f"{prep} Profile {ctx.profile}, random seed {ctx.seed}." + beyond_text(ctx.beyond)
+    provenance = f"{prep} Profile {ctx.profile}, random seed {ctx.seed}." + beyond_text(ctx.beyond, ctx.beyond_source)
     protocols = [p for p in PROTOCOLS if p in set(df.protocol)]
     def features_caption(published: bool):
         return join("Per layer (Keras-style index, −1: prediction layer): the torch node, feature count and % of "
@@ -416,6 +417,10 @@ def beyond_models(params) -> tuple[str, ...]:
     return tuple(key for key, _, _, beyond in params.ph2_models() if beyond)
 
 
+def beyond_source(params) -> str:
+    return f"profiles.{params.profile}.ph2_beyond" if params.settings.ph2_beyond else "ph2.beyond"
+
+
 def context(records: Ph2Records, params) -> Ph2Context:
     from .captions import published
     from .paper_values import TABLE6_SOURCE
@@ -423,7 +428,8 @@ def context(records: Ph2Records, params) -> Ph2Context:
     return Ph2Context(profile=params.profile, seed=params.seed, synthetic=params.settings.synthetic,
                       preprocessing=records.summary["provenance"]["preprocessing"],
                       published=published(TABLE6_SOURCE, params.model.report.cite.get("ph2")),
-                      beyond=beyond_models(params), alpha=params.model.uncertainty.alpha)
+                      beyond=beyond_models(params), beyond_source=beyond_source(params),
+                      alpha=params.model.uncertainty.alpha)
 
 
 def tables(records: Ph2Records, params) -> list[Table]:
