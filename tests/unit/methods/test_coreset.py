@@ -1,4 +1,5 @@
-"""Greedy coreset selection: the same choices as a brute-force greedy k-center, and far-away points first."""
+"""Greedy coreset selection: the same choices as a brute-force greedy k-center whatever the blocks, and
+far-away points first."""
 import numpy as np
 import pytest
 
@@ -46,3 +47,30 @@ def test_repeated_patches_never_choose_an_index_twice():
     assert len(set(chosen.tolist())) == 6
     assert {tuple(X[i]) for i in chosen[:3]} == {(0.0, 0.0), (5.0, 0.0), (0.0, 5.0)}
     assert sorted(greedy_coreset(X, 30, random_state=0).tolist()) == list(range(30))  # all of them, once each
+
+
+def _clustered_with_repeats(seed: int, spread: float = 20) -> np.ndarray:
+    """Tight clusters far apart (blocks that the triangle inequality can skip), near ties inside them and
+    exact repeats (equal distances, where the lowest index must win)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, spread, (12, 5))
+    X = centres[rng.integers(12, size=900)] + rng.normal(0, 1, (900, 5))
+    X[600:] = X[rng.integers(600, size=300)]
+    return X.astype(np.float32)
+
+
+@pytest.mark.parametrize("block_rows, spread", [(7, 20), (64, 20), (200, 20), (32, 3), (100, 3)])
+def test_lazy_blocks_choose_what_one_pass_over_everything_chooses(block_rows, spread):
+    """One block of all rows is the plain greedy (every distance updated at every step); any blocking
+    must give the same points in the same order, the repeats included, whether the clusters lie far
+    apart (most centres skipped) or close (skips decided near the bound)."""
+    X = _clustered_with_repeats(4, spread)
+    plain = greedy_coreset(X, 700, random_state=1, block_rows=len(X))
+    assert greedy_coreset(X, 700, random_state=1, block_rows=block_rows).tolist() == plain.tolist()
+    assert len(set(plain.tolist())) == 700
+
+
+def test_lazy_blocks_equal_brute_force_on_clusters():
+    X = _clustered_with_repeats(5)[:600]  # no repeats: no ties for float64 and float32 to break apart
+    first = int(np.random.default_rng(2).integers(600))
+    assert greedy_coreset(X, 60, random_state=2, block_rows=16).tolist() == brute_force_greedy(X, 60, first)
