@@ -107,6 +107,7 @@ class PH2Beyond(Strict):
     """Beyond the seed: more table sections (marked as such), each a full layer sweep."""
     backbones: list[BackboneName] = []
     tta: PH2TTA = PH2TTA()
+    layers: list[LayerKey] | None = None  # the layers these sweeps take; None: ph2.layers
 
 
 class ProfileFinetune(Strict):
@@ -388,9 +389,12 @@ class Root(Strict):
                              f"profiles: use one of {', '.join(self.profiles)}")
         settings, prof = self.profiles[self.profile], f"profiles.{self.profile}"
         beyond = settings.ph2_beyond or self.ph2.beyond
-        for name in dict.fromkeys([*settings.ph2_backbones, *beyond.backbones, *beyond.tta.backbones]):
-            for layer in self.ph2.layers:
-                _named("ph2.layers", BACKBONES[name].layer, layer)
+        beyond_key = f"{prof}.ph2_beyond.layers" if settings.ph2_beyond else "ph2.beyond.layers"
+        for names, layers, key in ((settings.ph2_backbones, self.ph2.layers, "ph2.layers"),
+                                   ([*beyond.backbones, *beyond.tta.backbones], beyond.layers, beyond_key)):
+            for name in dict.fromkeys(names):
+                for layer in layers if layers is not None else self.ph2.layers:
+                    _named(key if layers is not None else "ph2.layers", BACKBONES[name].layer, layer)
         _named("anomaly.layer", BACKBONES[settings.anomaly_backbone].layer, self.anomaly.layer)
         if self.anomaly.beyond is not None and self.anomaly.beyond.variants:
             patch = _named(f"{prof}.anomaly_patch_layer", BACKBONES[settings.anomaly_backbone].layer,
@@ -520,6 +524,11 @@ class Params:
         if b.tta.views:
             out += [(f"{name}+tta", name, tuple(b.tta.views), True) for name in b.tta.backbones]
         return out
+
+    def ph2_layers(self, beyond: bool) -> list:
+        """The layers a PH2 sweep takes: `ph2.layers`, or for a sweep beyond the seed its own when set."""
+        own = self.ph2_beyond.layers if beyond else None
+        return list(own if own is not None else self.model.ph2.layers)
 
     def anomaly_nodes(self) -> list[str]:
         """The anomaly backbone's nodes that anomaly_extract stores: the seed's frame descriptor first, then

@@ -173,3 +173,14 @@ def test_params_loaded_from_a_relative_path_resolve_paths_from_their_own_folder_
     monkeypatch.chdir(REPO)
     assert params.root_dir == tmp_path.resolve()
     assert params.resolve_path("data/x") == tmp_path.resolve() / "data" / "x"
+
+
+def test_the_sweeps_beyond_the_seed_take_their_own_layers(tmp_path):
+    """`ph2_beyond.layers` trims only the sweeps beyond the seed; an unknown one names its key."""
+    params, _ = load_with(tmp_path, _beyond(profiles__demo__ph2_beyond__layers=[-2, "blocks.6"]))
+    assert params.ph2_layers(beyond=True) == [-2, "blocks.6"]
+    assert params.ph2_layers(beyond=False) == params.model.ph2.layers
+    untrimmed, _ = load_with(tmp_path, _beyond(profiles__demo__ph2_beyond__layers=None))
+    assert untrimmed.ph2_layers(beyond=True) == untrimmed.model.ph2.layers
+    message = error_of(tmp_path, _beyond(profiles__demo__ph2_beyond__layers=[-2, -99]))
+    assert "`profiles.demo.ph2_beyond.layers`: unknown layer -99" in message

@@ -145,7 +145,9 @@ def _merge_smallest(best, partial, k: int):
         tile = partial.amin(dim=1, keepdim=True)
         return tile if best is None else torch.minimum(best, tile)
     tile = partial.topk(min(k, partial.shape[1]), dim=1, largest=False).values
-    both = tile if best is None else torch.cat([best, tile], dim=1)
+    if best is None:
+        return tile
+    both = torch.cat([best, tile], dim=1)
     return both.topk(min(k, both.shape[1]), dim=1, largest=False).values
 
 

@@ -52,7 +52,8 @@ def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1, **kw
         raise TlbenchError(
             f"a figure is {width} in wide: use COLUMN_WIDTH ({COLUMN_WIDTH}) or TEXT_WIDTH ({TEXT_WIDTH})"
         )
-    return pyplot().subplots(nrows, ncols, figsize=(width, height), squeeze=False, layout="constrained", **kwargs)
+    return pyplot().subplots(nrows, ncols, figsize=(width, height), dpi=DPI, squeeze=False, layout="constrained",
+                             **kwargs)
 
 
 def _ticklabels(axis) -> list:
@@ -76,14 +77,20 @@ def drawn_texts(fig) -> list:
     return [t for t in texts if t.get_visible() and t.get_text().strip()]
 
 
-def check_printable(fig, name: str) -> None:
-    """Raise unless the figure is a column or the text wide, every text is >= MIN_FONT_PT and inside the figure."""
+def check_width(fig, name: str) -> None:
     width = round(float(fig.get_size_inches()[0]), 2)
     if width not in (COLUMN_WIDTH, TEXT_WIDTH):
         raise TlbenchError(f"figure {name} is {width} in wide: draw it at COLUMN_WIDTH ({COLUMN_WIDTH} in) or "
                            f"TEXT_WIDTH ({TEXT_WIDTH} in), tlbench/reporting/figures.py")
+
+
+def check_printable(fig, name: str, drawn: bool = False) -> None:
+    """Raise unless the figure is a column or the text wide, every text is >= MIN_FONT_PT and inside the figure
+    (`drawn`: the figure was just drawn, e.g. saved, so its constrained layout has placed every text)."""
+    check_width(fig, name)
     renderer = fig.canvas.get_renderer()
-    fig.draw(renderer)  # the constrained layout places every text
+    if not drawn:
+        fig.draw(renderer)
     box = fig.bbox
     for text in drawn_texts(fig):
         if text.get_fontsize() < MIN_FONT_PT - 1e-6:
@@ -95,24 +102,25 @@ def check_printable(fig, name: str) -> None:
 
 
 def save_figure(fig, out_stem: Path) -> list[Path]:
-    """PNG and PDF, written atomically, without timestamps so that reruns give the same bytes."""
+    """PNG and PDF, written atomically, without timestamps so that reruns give the same bytes; a figure that
+    fails `check_printable` writes neither (the check reads the PNG's layout instead of drawing a third time)."""
     import matplotlib.pyplot as plt
 
     from ..io import atomic_path
 
-    try:
-        check_printable(fig, out_stem.name)
-    except TlbenchError:
-        plt.close(fig)
-        raise
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
-        path = out_stem.with_suffix(f".{ext}")
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=ext, dpi=DPI, metadata=meta)
-        written.append(path)
-    plt.close(fig)
+    try:
+        check_width(fig, out_stem.name)
+        for ext, meta in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
+            path = out_stem.with_suffix(f".{ext}")
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=ext, dpi=DPI, metadata=meta)
+                if ext == "png":  # the PNG's draw placed every text: checked before any file is kept
+                    check_printable(fig, out_stem.name, drawn=True)
+            written.append(path)
+    finally:
+        plt.close(fig)
     return written
 
 

@@ -45,3 +45,21 @@ def test_eer_refuses_hard_labels_and_one_class():
         eer(np.zeros(5, bool), np.arange(5.0))
     with pytest.raises(TlbenchError, match="NaN"):
         eer(labels, np.array([0.1, np.nan, 0.2, 0.3, 0.4]))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_roc_points_are_sklearns_full_roc_to_the_bit(seed):
+    """The numpy ROC behind `eer` replaces sklearn's for speed only: the same points, bit for bit
+    (ties in every other seed; a float tie pattern sklearn sorts stably)."""
+    from sklearn.metrics import roc_curve
+
+    from tlbench.methods.eer import roc_points
+
+    rng = np.random.default_rng(seed)
+    labels = rng.random(500) < 0.2
+    scores = rng.normal(size=500) + labels
+    if seed % 2:
+        scores = np.round(scores, 1)
+    fpr, tpr = roc_points(labels, scores)
+    want_fpr, want_tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+    assert np.array_equal(fpr, want_fpr) and np.array_equal(tpr, want_tpr)

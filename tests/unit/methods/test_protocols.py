@@ -132,3 +132,22 @@ def test_cross_validate_through_fold_kernels_predicts_as_the_per_fold_svm():
     for s, (train, test) in zip(scores, splits):
         expected = LinearKernelSVC(C=1.0).fit(X[train], y[train]).predict(X[test])
         np.testing.assert_array_equal(s.y_pred, expected)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_balanced_accuracy_is_sklearns_to_the_bit(seed):
+    """The numpy balanced accuracy replaces sklearn's for speed only: the same float, with classes
+    predicted that the fold lacks and classes the fold holds that are never predicted."""
+    import warnings
+
+    from sklearn.metrics import balanced_accuracy_score
+
+    from tlbench.methods.protocols import balanced_accuracy
+
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 2 + seed % 3, 7 + 11 * seed)
+    y_pred = rng.integers(0, 4, len(y_true))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        want = balanced_accuracy_score(y_true, y_pred)
+    assert balanced_accuracy(y_true, y_pred) == want

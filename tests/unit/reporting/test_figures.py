@@ -62,6 +62,20 @@ def test_a_title_cut_by_the_edge_is_refused():
     pyplot().close(fig)
 
 
+def test_save_figure_refuses_a_cut_title_and_writes_no_file(tmp_path):
+    """save_figure checks the layout its PNG was drawn with (no third draw): a failing figure leaves no PNG,
+    no PDF and no temporary file."""
+    fig, axes = new_figure(COLUMN_WIDTH, 2.0)
+    axes[0][0].plot([0, 1], [0, 1])
+    fig.suptitle("Supermarket Produce, mean ± sample std over splits, every column of Table 7 (synthetic demo data)")
+    with pytest.raises(TlbenchError, match="runs past the figure's edge"):
+        save_figure(fig, tmp_path / "cut")
+    assert not list(tmp_path.iterdir())
+    fig, axes = new_figure(COLUMN_WIDTH, 2.0)
+    axes[0][0].plot([0, 1], [0, 1])
+    assert [p.name for p in save_figure(fig, tmp_path / "fine")] == ["fine.png", "fine.pdf"]
+
+
 def test_tick_labels_outside_the_view_do_not_count():
     fig, axes = new_figure(COLUMN_WIDTH, 2.0)
     axes[0][0].plot([0.5, 0.6], [0.5, 0.6])

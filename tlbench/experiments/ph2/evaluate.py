@@ -89,9 +89,9 @@ def source_model_measures(params: Params, logits: np.ndarray, clinical: np.ndarr
             for task in params.model.ph2.tasks}
 
 
-def swept(params: Params, meta: dict) -> list[dict]:
+def swept(params: Params, meta: dict, beyond: bool = False) -> list[dict]:
     """The layers of the sweep (the ImageNet head, -1, is extracted for LEEP only unless asked for)."""
-    wanted = {str(k) for k in params.model.ph2.layers}
+    wanted = {str(k) for k in params.ph2_layers(beyond)}
     return [l for l in meta["layers"] if str(l["index"]) in wanted or l["node"] in wanted]
 
 
@@ -110,10 +110,10 @@ def run(params: Params, progress: bool = True) -> None:
     if not (features / "index.json").is_file():
         raise TlbenchError(f"{features / 'index.json'} not found: run the ph2_extract stage first (`dvc repro`)")
     clinical = np.array(read_json(features / "index.json")["clinical_diagnosis"])
-    backbones = [key for key, *_ in params.ph2_models()]
-    jobs = [
-        (params, name, layer, clinical) for name in backbones for layer in swept(params, load_meta(features / name))
-    ]
+    sweeps = [(key, beyond) for key, _, _, beyond in params.ph2_models()]
+    backbones = [key for key, _ in sweeps]
+    jobs = [(params, name, layer, clinical)
+            for name, beyond in sweeps for layer in swept(params, load_meta(features / name), beyond)]
     rows, transfer = [], {}
     for (_, name, layer, _), (layer_result, measured) in zip(jobs, fan_out(params, evaluate_layer, jobs, "ph2 layers",
                                                                             progress)):

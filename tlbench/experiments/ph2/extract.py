@@ -26,8 +26,8 @@ def run(params: Params, progress: bool = True) -> str:
     with atomic_dir(params.resolve_path(paths.PH2_FEATURES)) as tmp:
         write_json(tmp / "index.json", {"dataset": "PH2", "profile": params.profile, "ids": ds.ids,
                                         "clinical_diagnosis": ds.labels.tolist()})
-        for key, name, tta, _ in models:
-            layers = list(dict.fromkeys([*params.model.ph2.layers, -1]))  # -1: the ImageNet head, for LEEP
+        for key, name, tta, beyond in models:
+            layers = list(dict.fromkeys([*params.ph2_layers(beyond), -1]))  # -1: the ImageNet head, for LEEP
             result = extract_features(ds.image_paths, name, layers, tmp / key, progress=progress,
                                       **vars(EngineOptions.from_params(params, name, tta=tta)))
             timing[key] = {"images": result.n_images, "seconds": round(result.seconds, 3),
