@@ -99,18 +99,19 @@ def _images(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def _extract(paths, out: Path, **options) -> dict[str, str]:
+def _extract(paths, out: Path, num_workers: int = 0, **options) -> dict[str, str]:
     from tlbench.models.extract import extract_features
 
-    extract_features(paths, "efficientnet_lite0", [-2, -5], out, progress=False, batch_size=8, num_workers=0,
+    extract_features(paths, "efficientnet_lite0", [-2, -5], out, progress=False, batch_size=8, num_workers=num_workers,
                      ray=RayParams(address="local", num_cpus=2, max_retries=2), **options)
     return _tree_digest(out)
 
 
-def test_ray_extraction_writes_byte_identical_features(tmp_path, local_ray):
+@pytest.mark.parametrize("num_workers", [0, 1])  # 1: the actor decodes in its own loader worker, as the stages do
+def test_ray_extraction_writes_byte_identical_features(tmp_path, local_ray, num_workers):
     paths = _images(tmp_path / "images", 28)  # 3 full batches and a short one
-    local = _extract(paths, tmp_path / "local")
-    on_ray = _extract(paths, tmp_path / "ray", backend="ray")
+    local = _extract(paths, tmp_path / "local", num_workers)
+    on_ray = _extract(paths, tmp_path / "ray", num_workers, backend="ray")
     assert len(local) == 3 and {k.replace("ray/", "local/", 1): v for k, v in on_ray.items()} == local
 
 

@@ -191,12 +191,14 @@ class Engine:
         return {node: t / (1 + len(self.tta)) for node, t in total.items()}
 
 
-def _start_decoding(source, preprocess: Preprocessing, opts: EngineOptions):
-    """The batches of the local backend, their workers started now (None for Ray, whose actors decode)."""
-    if opts.backend != "local":
-        return None
-    loader = DataLoader(ImageDataset(source, preprocess), batch_size=opts.batch_size, shuffle=False,
-                        num_workers=opts.num_workers, pin_memory=resolve_device(opts.device).type == "cuda",
+def decoding_loader(source, preprocess: Preprocessing, opts: EngineOptions, ranges=None):
+    """An iterator of (images, errors) batches whose `opts.num_workers` background workers start decoding
+    now: consecutive batches of `opts.batch_size`, or the index `ranges` [(start, stop), ...] in that
+    order (a Ray actor's share, decoded exactly as the local run decodes them)."""
+    batching = ({"batch_size": opts.batch_size, "shuffle": False} if ranges is None
+                else {"batch_sampler": [list(range(start, stop)) for start, stop in ranges]})
+    loader = DataLoader(ImageDataset(source, preprocess), **batching, num_workers=opts.num_workers,
+                        pin_memory=resolve_device(opts.device).type == "cuda",
                         worker_init_fn=background_worker() if opts.num_workers else None,
                         prefetch_factor=PREFETCH_BATCHES if opts.num_workers else None)
     return iter(loader)
@@ -220,7 +222,7 @@ def _fill(engine: Engine, loader, arrays: dict, layers: list[Layer], pooling: di
 
 @dataclass
 class EngineRecipe:
-    """What a Ray actor needs to build the same engine as the local run (pickled to it)."""
+    """What a Ray actor needs to decode and run its batches as the local run does (pickled to it)."""
     spec_name: str
     layers: list
     opts: EngineOptions
@@ -228,19 +230,31 @@ class EngineRecipe:
     weights_id: str | None
     pooling: dict
 
-    def __call__(self, source):
+    def batches(self, source, ranges: list[tuple[int, int]]):
+        preprocess = Engine.preprocessing(backbone(self.spec_name), self.opts, self.model, self.weights_id)
+        return decoding_loader(source, preprocess, self.opts, ranges)
+
+    def forward(self):
+        """images -> {node: features}, the network built now."""
         engine = Engine.build(backbone(self.spec_name), self.layers, self.opts, self.model, self.weights_id)
-        return engine, ImageDataset(source, engine.preprocess), self.layers, self.pooling
+        return functools.partial(engine, layers=self.layers, pooling=self.pooling)
 
 
-def _fill_on_ray(recipe: EngineRecipe, source, arrays: dict, bar) -> float:
-    from ..scale import extract_on_ray
+def _start_batches(source, spec, chosen: list[Layer], pooling: dict, opts: EngineOptions, model, weights_id):
+    """Start the work that runs while this process builds its own engine: the local backend's decoding
+    workers (batches of (images, errors)), or Ray's actors (their (first index, features) as they finish)."""
+    if opts.backend == "ray":
+        from ..scale import extract_on_ray
 
-    opts, first = recipe.opts, float("nan")
-    # the actors use this process's torch thread count: how a kernel splits over threads changes its
-    # rounding (Lite0 features moved by 2.6e-5 between 1 and 2 threads), and the features must not move
-    batches = extract_on_ray(opts.ray, recipe, source, opts.batch_size, threads=torch.get_num_threads(),
-                             device=opts.device)
+        # the actors use this process's torch thread count: how a kernel splits over threads changes its
+        # rounding (Lite0 features moved by 2.6e-5 between 1 and 2 threads), and the features must not move
+        return extract_on_ray(opts.ray, EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source,
+                              opts.batch_size, threads=torch.get_num_threads(), device=opts.device)
+    return decoding_loader(source, Engine.preprocessing(spec, opts, model, weights_id), opts)
+
+
+def _fill_from_ray(batches, arrays: dict, bar) -> float:
+    first = float("nan")
     for start, features in batches:
         first = time.time() if first != first else first
         for node, values in features.items():
@@ -284,8 +298,8 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
         raise TlbenchError("no images to extract features from")
     if opts.weights == "auto" and model is None:
         resolve_weights(spec, None, opts.allow_download)  # missing weights fail before any worker starts
-    batches = _start_decoding(source, Engine.preprocessing(spec, opts, model, weights_id), opts)
-    engine = Engine.build(spec, chosen, opts, model, weights_id)  # while the workers decode the first batches
+    batches = _start_batches(source, spec, chosen, pooling, opts, model, weights_id)
+    engine = Engine.build(spec, chosen, opts, model, weights_id)  # while the first batches are decoded
     n, widths = len(source), engine.widths(chosen, pooling)
     with atomic_dir(out_dir) as tmp:
         arrays = {l.node: np.lib.format.open_memmap(tmp / f"{l.node}.npy", mode="w+", shape=(n, widths[l.node]),
@@ -294,8 +308,7 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
         with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
                   mininterval=1.0) as bar:
             if opts.backend == "ray":
-                recipe = EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling)
-                first = _fill_on_ray(recipe, source, arrays, bar)
+                first = _fill_from_ray(batches, arrays, bar)
             else:
                 first = _fill(engine, batches, arrays, chosen, pooling, bar)
         seconds = time.perf_counter() - start
