@@ -37,6 +37,14 @@ def cv_splits(protocol: str, y: np.ndarray, n_folds: int, seed: int) -> list[tup
     return list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y))
 
 
+def ph2_splits(protocols, clinical: np.ndarray, n_folds: int, seed: int) -> dict[str, list]:
+    """{protocol: folds}, one set per protocol for every task: stratified folds are stratified on the
+    clinical diagnosis (three classes), which stratifies every task derived from it (melanoma vs. rest too).
+    The tasks are then compared on the same folds, and each fold's z-scored kernel is computed once for
+    both tasks (40 fold kernels per layer instead of 60: the fold kernels are ph2_evaluate's cost)."""
+    return {protocol: cv_splits(protocol, np.asarray(clinical), n_folds, seed) for protocol in protocols}
+
+
 class LinearKernelSVC(ClassifierMixin, BaseEstimator):
     """`SVC(kernel='linear')` computed through a precomputed Gram matrix.
 

@@ -43,7 +43,8 @@ PROTOCOLS: Registry[Protocol] = Registry("CV protocol", [
     Protocol("paper", "folds as published", "KFold, unshuffled, in dataset order (the published protocol; every "
           "PH2 fold then holds one class, so the mean of the folds' balanced accuracies is plain accuracy)",
           measure="accuracy"),
-    Protocol("stratified", "stratified CV", "StratifiedKFold, shuffled with the random seed",
+    Protocol("stratified", "stratified CV", "StratifiedKFold on the clinical diagnosis (three classes, so every "
+             "task's folds are stratified), shuffled with the random seed; the same folds for every task",
              measure="balanced_accuracy"),
 ])
 

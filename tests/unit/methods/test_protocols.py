@@ -10,6 +10,7 @@ from tlbench.methods.protocols import (
     cross_validate,
     cv_splits,
     fold_balanced_accuracy,
+    ph2_splits,
     task_labels,
     variance_fraction,
 )
@@ -34,6 +35,20 @@ def test_stratified_protocol_is_seeded_and_stratified():
     assert any(not np.array_equal(x[1], y[1]) for x, y in zip(a, c))
     for _, test in a:
         assert np.bincount(Y_PH2[test], minlength=3).tolist() == [4, 4, 2]
+
+
+def test_every_task_of_a_layer_is_scored_on_the_same_stratified_folds():
+    """Stratified on the clinical diagnosis: each fold holds 4 + 4 + 2 images of the three classes, so the
+    melanoma-vs-rest folds are stratified too (2 melanomas, 8 nevi), and stratifying on the binary labels
+    instead would draw other folds (the 40 fold kernels of a layer would be 60)."""
+    splits = ph2_splits(["paper", "stratified"], Y_PH2, 20, seed=0)
+    assert [t.tolist() for _, t in splits["paper"]] == [t.tolist() for _, t in cv_splits("paper", Y_PH2, 20, 0)]
+    melanoma = task_labels("melanoma_vs_rest", Y_PH2)
+    for _, test in splits["stratified"]:
+        assert np.bincount(Y_PH2[test], minlength=3).tolist() == [4, 4, 2]
+        assert np.bincount(melanoma[test]).tolist() == [8, 2]
+    binary = cv_splits("stratified", melanoma, 20, seed=0)
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(splits["stratified"], binary))
 
 
 def test_too_many_folds_for_the_smallest_class():

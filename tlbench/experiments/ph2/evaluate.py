@@ -18,17 +18,22 @@ def layer_rows(
 ) -> list[Ph2Fold]:
     """One row per task, protocol and fold for one backbone layer."""
     from ...methods.fold_kernels import FoldKernels
-    from ...methods.protocols import cross_validate, cv_splits, pooled_balanced_accuracy, task_labels, variance_fraction
+    from ...methods.protocols import (
+        cross_validate,
+        ph2_splits,
+        pooled_balanced_accuracy,
+        task_labels,
+        variance_fraction,
+    )
 
     p, seed = params.model.ph2, params.seed
     var, rows = variance_fraction(X), []
-    splits = {(task, protocol): cv_splits(protocol, task_labels(task, clinical), p.n_folds, seed)
-              for task in p.tasks for protocol in p.protocols}
+    splits = ph2_splits(p.protocols, clinical, p.n_folds, seed)
     kernels = FoldKernels(X, [fold for folds in splits.values() for fold in folds], p.svm.standardize)
     for task in p.tasks:
         y = task_labels(task, clinical)
         for protocol in p.protocols:
-            folds = cross_validate(X, y, splits[task, protocol], p.svm.C, p.svm.standardize, kernels)
+            folds = cross_validate(X, y, splits[protocol], p.svm.C, p.svm.standardize, kernels)
             pooled = round(pooled_balanced_accuracy(y, folds), 6)
             for s in folds:
                 rows.append(Ph2Fold(
