@@ -124,6 +124,27 @@ def save_figure(fig, out_stem: Path) -> list[Path]:
     return written
 
 
+def draw_figures(jobs: list[tuple]) -> None:
+    """Run independent figure jobs, (function, *args) each drawing and saving its own figure, on every core:
+    matplotlib draws on one core, and anomaly_report's nine figures (PNG and PDF each) were most of its time.
+    Each job writes its files atomically, so the bytes are those of a sequential run; the first error is
+    raised here, after the other jobs finish."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..processes import worker_init
+
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        for function, *args in jobs:
+            function(*args)
+        return
+    with ProcessPoolExecutor(workers, initializer=worker_init()) as pool:
+        futures = [pool.submit(function, *args) for function, *args in jobs]
+    for future in futures:
+        future.result()
+
+
 def outside_legend(fig, axes, ncol: int, **kwargs):
     """One legend for the figure, below its axes (never over the data): the handles of `axes`, deduplicated."""
     handles, labels = {}, []

@@ -101,3 +101,22 @@ def test_top_cells_one_is_the_worst_cell_and_more_is_the_mean_of_the_worst():
     assert aggregate_cells(cells, 1)[0] == 5.0
     assert aggregate_cells(cells, 2)[0] == 4.0
     assert aggregate_cells(cells, 10)[0] == pytest.approx(11 / 4)
+
+
+@pytest.mark.parametrize("ks, block, group", [((1,), 1024, 1 << 22), ((1, 3), 5, 40), ((2,), 3, 1)])
+def test_cells_searched_together_give_each_cell_s_own_search(monkeypatch, ks, block, group):
+    """The batched position-aware search (groups of cells per product) against one `_kth` per cell (to float32
+    rounding: a batched product may sum in another order), over query blocks and bank tiles that do not
+    divide the frames; and against the distances' definition."""
+    import tlbench.methods.patch_knn as patch_knn
+
+    monkeypatch.setattr(patch_knn, "BANK_TILE", 7)
+    monkeypatch.setattr(patch_knn, "GROUP_VALUES", group)
+    rng = np.random.default_rng(7)
+    train, test = rng.normal(size=(23, 6, 9)).astype(np.float32), rng.normal(size=(11, 6, 9)).astype(np.float32)
+    model = PatchKNN(position="aware", block=block).fit(train)
+    together = model.cell_distances(test, ks)
+    for cell in range(6):
+        np.testing.assert_allclose(together[:, cell], model._kth(test[:, cell], train[:, cell], ks), rtol=1e-6)
+        exact = np.sort(np.linalg.norm(test[:, cell, None] - train[None, :, cell], axis=2), axis=1)
+        np.testing.assert_allclose(together[:, cell], exact[:, [k - 1 for k in ks]], rtol=1e-4)

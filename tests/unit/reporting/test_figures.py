@@ -14,6 +14,7 @@ from tlbench.reporting.figures import (
     OKABE_ITO,
     TEXT_WIDTH,
     check_printable,
+    draw_figures,
     new_figure,
     pyplot,
     save_figure,
@@ -97,3 +98,23 @@ def test_gaps_spanning_orders_of_magnitude_get_a_log_axis():
     scale, options = axis_scale([-0.002, 0.0, 3.0, 400.0])
     assert scale == "symlog" and options["linthresh"] == pytest.approx(0.002)
     assert axis_scale(np.zeros(5)) == ("linear", {})
+
+
+def _line_figure(out_stem, title):
+    fig, axes = new_figure(COLUMN_WIDTH, 2.0)
+    axes[0][0].plot([0, 1, 2], [0, 1, 4])
+    fig.suptitle(title)
+    save_figure(fig, out_stem)
+
+
+def test_figures_drawn_on_every_core_are_the_sequential_bytes_and_errors_surface(tmp_path):
+    titles = ["one", "two", "three"]
+    draw_figures([(_line_figure, tmp_path / "pool" / t, t) for t in titles])
+    for t in titles:
+        _line_figure(tmp_path / "alone" / t, t)
+        for ext in ("png", "pdf"):
+            assert (tmp_path / "pool" / f"{t}.{ext}").read_bytes() == (tmp_path / "alone" / f"{t}.{ext}").read_bytes()
+    cut = "Supermarket Produce, mean ± sample std over splits, every column of Table 7 (synthetic demo data)"
+    with pytest.raises(TlbenchError, match="runs past the figure's edge"):
+        draw_figures([(_line_figure, tmp_path / "bad" / "fine", "fine"), (_line_figure, tmp_path / "bad" / "cut", cut)])
+    assert sorted(p.name for p in (tmp_path / "bad").iterdir()) == ["fine.pdf", "fine.png"]

@@ -12,6 +12,7 @@ from ...methods.registry import ANOMALY_VARIANTS, MEASURES, SPACES
 from ...records import AnomalyRecords
 from ..captions import BEYOND_MARK, data_text, published
 from ..experiments import EXPERIMENTS
+from ..figures import draw_figures
 from ..paper_values import ANOMALY_SOURCE
 from ..render import Table, render_pair
 from ..report import ExperimentReport
@@ -68,15 +69,16 @@ def texts(records: AnomalyRecords, params) -> dict[str, str]:
 
 def figures(records: AnomalyRecords, params, folder: Path, suffix: str) -> None:
     scenes, spaces, rows = params.model.anomaly.scenes, params.model.anomaly.spaces, records.rows
-    plot_heatmaps(rows, scenes, spaces, folder / "anomaly_eer_heatmap", suffix)
-    for target in scenes:
-        plot_curves(records.scores, scenes, spaces, target, folder / f"anomaly_roc_det_{target}", suffix)
+    jobs = [(plot_heatmaps, rows, scenes, spaces, folder / "anomaly_eer_heatmap", suffix)]
+    jobs += [(plot_curves, records.scores, scenes, spaces, target, folder / f"anomaly_roc_det_{target}", suffix)
+             for target in scenes]
     if has_domain_gaps(rows):
-        plot_gap_vs_eer(rows, spaces, folder / "anomaly_gap_vs_eer", suffix)
-    for variant in variants_of(records.beyond):
-        plot_heatmaps([r for r in records.beyond if r["variant"] == variant], scenes, spaces,
-                      folder / f"anomaly_{variant}_eer_heatmap",
-                      f" ({ANOMALY_VARIANTS.label(variant)}{BEYOND_MARK}, beyond the seed){suffix}")
+        jobs.append((plot_gap_vs_eer, rows, spaces, folder / "anomaly_gap_vs_eer", suffix))
+    jobs += [(plot_heatmaps, [r for r in records.beyond if r["variant"] == variant], scenes, spaces,
+              folder / f"anomaly_{variant}_eer_heatmap",
+              f" ({ANOMALY_VARIANTS.label(variant)}{BEYOND_MARK}, beyond the seed){suffix}")
+             for variant in variants_of(records.beyond)]
+    draw_figures(jobs)
 
 
 def plots(records: AnomalyRecords, params) -> dict[str, tuple[list[str], list[list]]]:
