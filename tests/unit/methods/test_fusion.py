@@ -33,3 +33,23 @@ def test_more_components_than_training_images():
     with pytest.raises(TlbenchError, match="PCA to 16 features needs at least 16 training images"):
         evaluate_column([np.random.default_rng(0).normal(size=(20, 30))], y, np.arange(10), np.arange(10, 20), [16],
                         "l2", 1.0)
+
+
+def test_every_size_is_the_pca_of_that_size():
+    """One SVD serves every size: the accuracies are those of a PCA fitted to each size on its own (the
+    reference fits sklearn's PCA(n, svd_solver="full") per size, as Table 7's protocol reads)."""
+    from sklearn.decomposition import PCA
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(2)
+    y = np.repeat(np.arange(4), 30)
+    X = rng.normal(size=(120, 50)) + 0.4 * y[:, None] * rng.normal(size=50)
+    train, test = np.arange(0, 120, 2), np.arange(1, 120, 2)
+    sizes = [40, 20, 8, 3]
+    got = evaluate_column([X], y, train, test, sizes, "standardize", 1.0)
+    Xtr, Xte = align(X[train], X[test], "standardize")
+    for n in sizes:
+        pca = PCA(n, svd_solver="full").fit(Xtr)
+        want = (SVC(kernel="linear", C=1.0).fit(pca.transform(Xtr), y[train]).predict(pca.transform(Xte)) == y[test])
+        assert got[n] == want.mean()
+    assert len(set(got.values())) > 1  # the sizes differ: a fixture where slicing wrongly would show
