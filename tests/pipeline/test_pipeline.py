@@ -30,6 +30,7 @@ def write_params(tmp_path, **changes):
     params["profiles"]["demo"]["finetune"].update(epochs=1)
     params["finetune"].update(batch_size=8, num_workers=0)
     params["fusion"].update(n_components=[8, 4], seeds=[0, 1])
+    params["profiles"]["demo"]["fusion"]["test_size"] = 0.5  # of the tiny twin's 18 images: every class on each side
     params["profiles"]["demo"]["recipes"]["fraction"] = 0.5  # of the tiny twin: 25 + 10 images
     params["recipes"].update(pca=8, knn={"k": 3, "folds": 2})
     params["recipes"]["finetune"]["epochs"] = 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import paths
+from ...errors import TlbenchError
 from ...io import library_versions, load_features, load_meta, load_npy, write_json
 from ...params import Params
 from ...records import FusionSplit, write_rows
@@ -13,14 +14,24 @@ from ..stage import main
 COLUMNS = ("global", "block1", "block2", "block3")  # Table 7's columns: global alone, or fused with a block
 
 
-def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict) -> list[FusionSplit]:
+def held_out_split(y: np.ndarray, test_size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) indices, stratified and seeded; each side must hold every class once at least."""
     from sklearn.model_selection import train_test_split
 
+    n, classes = len(y), len(np.unique(y))
+    n_test = test_size if isinstance(test_size, int) else int(np.ceil(test_size * n))
+    if min(n_test, n - n_test) < classes:
+        raise TlbenchError(f"profiles.<profile>.fusion.test_size {test_size} holds out {n_test} of {n} images: "
+                           f"a stratified split needs at least {classes} (one per class) on each side; change "
+                           f"the test share or use more images")
+    return tuple(train_test_split(np.arange(n), test_size=test_size, stratify=y, random_state=seed))
+
+
+def split_rows(params: Params, desc: dict, y: np.ndarray, seed: int, meta: dict) -> list[FusionSplit]:
     from ...methods.fusion import evaluate_column
 
     f = params.model.fusion
-    train, test = train_test_split(np.arange(len(y)), test_size=params.settings.fusion["test_size"], stratify=y,
-                                   random_state=seed)
+    train, test = held_out_split(y, params.settings.fusion["test_size"], seed)
     rows = []
     for col in COLUMNS:
         parts = [desc["global"]] + ([desc[col]] if col != "global" else [])
