@@ -2,7 +2,7 @@
 
 Each fold z-scores the features with its own training rows' mean and std, which weighs every
 feature differently per fold: the fold kernels are not slices of one Gram matrix and each needs a
-sum over all D features (40 folds x 974,208 features x 200^2: ~1.6 TFLOP in the symmetric
+sum over all D features (40 folds x 1 M features x 200^2: ~1.6 TFLOP in the symmetric
 product, which is the whole cost). So the product is what is made cheap:
 - it runs in float32 (2.2x the float64 rate of the same BLAS) on values z-scored in float64, block
   by block of `chunk` columns, each block's product added to a float64 kernel: the kernels agree with

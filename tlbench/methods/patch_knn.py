@@ -126,7 +126,6 @@ class PatchKNN:
                 out[start:start + self.block] = squared.clamp_min_(0).sqrt_()
         return out.numpy()
 
-
     def _kth_by_cell(self, X: np.ndarray, ks: tuple[int, ...]) -> np.ndarray:
         """`_kth` of every cell against its own cell's training patches, for groups of cells at once (one
         batched product per query block and bank tile instead of one small product per cell: the motion
