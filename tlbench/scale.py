@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import socket
 import sys
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 
 from .errors import TlbenchError
@@ -127,6 +128,7 @@ def fan_out(params, fn: Callable, jobs: Sequence[tuple], desc: str, progress: bo
     ray = ray_module()
     settings = params.model.ray
     connect(settings)
+    release_extraction_actors()  # CPUs that idle extraction actors hold would never free for these tasks
     cpus = settings.cpus_per_task or threads or 1
     task = ray.remote(num_cpus=cpus, max_retries=settings.max_retries)(run_job).options(name=f"tlbench:{name}")
     refs = [task.remote(module, name, threads, job) for job in jobs]
@@ -149,50 +151,97 @@ def _result(ray, ref, i: int, desc: str, max_retries: int):
 
 
 class _ExtractionActor:
-    """Holds one copy of the network on its slot and runs its share of the batches (`schedule`, in that
-    order) exactly as the local engine runs them: the same DataLoader workers at the lowest CPU priority
-    decode up to PREFETCH_BATCHES ahead while the network runs (one decoding thread, one batch ahead, ran
-    at 0.83x the local rate on 800 images; this way 0.94x), with the same batches, preprocessing and pooling."""
+    """A worker that runs its share of each extraction's batches (`schedule`, in that order) exactly as the
+    local engine runs them: the same DataLoader workers at the lowest CPU priority decode up to
+    PREFETCH_BATCHES ahead while the network runs (one decoding thread, one batch ahead, ran at 0.83x the
+    local rate on 800 images; this way 0.94x), with the same batches, preprocessing and pooling.
+    It outlives one extraction: a stage's later extractions (ph2_extract makes three) reuse the process, its
+    imports and its thread settings instead of starting another (`_extraction_actors`)."""
 
-    def __init__(self, recipe, source, threads: int, schedule: list[tuple[int, int]]):
+    def __init__(self, threads: int):
         import torch
 
         torch.set_num_threads(threads)
-        self.recipe, self.source, self.schedule = recipe, source, [tuple(r) for r in schedule]
-        self._decode_from(0)  # the workers decode while the network is built
-        self.forward = recipe.forward()
+        self.call = None
+
+    def _begin(self, call_id: str, refs: list, schedule: list, k: int) -> None:
+        import ray
+
+        self.batches = self.forward = None  # the last extraction's loader workers and network go first
+        self.recipe, self.source = ray.get(refs)
+        self.call, self.schedule = call_id, [tuple(r) for r in schedule]
+        self._decode_from(k)  # the workers decode while the network is built
+        self.forward, self.facts = self.recipe.forward()
 
     def _decode_from(self, k: int) -> None:
         self.batches, self.next = self.recipe.batches(self.source, self.schedule[k:]), k
 
-    def run(self, start: int, stop: int) -> tuple[int, dict]:
-        k = self.schedule.index((start, stop))
-        if k != self.next:  # a task run again after the actor was restarted
+    def run(self, call: tuple, start: int, stop: int) -> tuple[int, dict, object]:
+        """Batch [start, stop) of extraction `call` = (id, [recipe ref, source ref], this actor's schedule)."""
+        call_id, refs, schedule = call
+        k = [tuple(r) for r in schedule].index((start, stop))
+        if call_id != self.call:  # a new extraction, or this actor was restarted and its task is run again
+            self._begin(call_id, refs, schedule, k)
+        elif k != self.next:
             self._decode_from(k)
         images, errors = next(self.batches)
         self.next = k + 1
         bad = [error for error in errors if error]
         if bad:
             raise TlbenchError(bad[0])
-        return start, self.forward(images)
+        return start, self.forward(images), self.facts
+
+
+# the extraction actors this process started, kept for its later extractions: {(session, threads, gpu): [actors]}
+_ACTORS: dict = {}
+
+
+def _session(ray) -> tuple:
+    """Which Ray session a handle belongs to: a new `ray.init` after a shutdown starts another node."""
+    context = ray.get_runtime_context()
+    return context.get_job_id(), context.get_node_id()
+
+
+def release_extraction_actors() -> None:
+    """Stop this process's extraction actors: their CPUs go back to Ray (before tasks need them)."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        for (session, _, _), actors in _ACTORS.items():
+            if session == _session(ray):
+                for actor in actors:
+                    ray.kill(actor)
+    _ACTORS.clear()
+
+
+def _extraction_actors(ray, settings, n: int, threads: int, gpu: bool) -> list:
+    key = (_session(ray), threads, gpu)
+    if key not in _ACTORS:
+        release_extraction_actors()
+        _ACTORS[key] = []
+    actors = _ACTORS[key]
+    actor_class = ray.remote(num_cpus=0 if gpu else threads, num_gpus=1 if gpu else 0,
+                             max_restarts=settings.max_retries, max_task_retries=settings.max_retries)(_ExtractionActor)
+    actors += [actor_class.remote(threads) for _ in range(n - len(actors))]
+    return actors[:n]
 
 
 def extract_on_ray(settings, recipe, source, batch_size: int, threads: int, device: str):
-    """Start the actors now; returns an iterator of (first index, {node: features}) per batch as they
-    finish them. `recipe.batches(source, ranges)` and `recipe.forward()` decode and run on the actor. One
-    actor per GPU, or per `threads` CPUs (it runs torch on that many threads, as the local run does); a
-    killed actor is restarted and its batches run again (`ray.max_retries`)."""
+    """Start the work now; returns an iterator of (first index, {node: features}, the engine's facts) per
+    batch as the actors finish them. `recipe.batches(source, ranges)` and `recipe.forward()` decode and run
+    on the actor. One actor per GPU, or per `threads` CPUs (it runs torch on that many threads, as the
+    local run does), kept for this process's later extractions; a killed actor is restarted and its
+    batches run again (`ray.max_retries`)."""
     ray = ray_module()
     connect(settings)
     gpu = device.startswith("cuda") or (device == "auto" and ray.cluster_resources().get("GPU", 0) > 0)
     slots = ray.cluster_resources().get("GPU" if gpu else "CPU", 1) / (1 if gpu else threads)
     ranges = [(s, min(s + batch_size, len(source))) for s in range(0, len(source), batch_size)]
-    actor_class = ray.remote(num_cpus=0 if gpu else threads, num_gpus=1 if gpu else 0,
-                             max_restarts=settings.max_retries, max_task_retries=settings.max_retries)(_ExtractionActor)
     n = max(1, min(int(slots), len(ranges)))
+    actors = _extraction_actors(ray, settings, n, threads, gpu)
+    refs = [ray.put(recipe), ray.put(source)]  # nested in a list: each actor fetches them once per extraction
+    calls = [(uuid.uuid4().hex, refs, ranges[k::n]) for k in range(n)]
     # batch k goes to actor k mod n; an actor runs its tasks in the order they were submitted
-    actors = [actor_class.remote(recipe, source, threads, ranges[k::n]) for k in range(n)]
-    pending = [actors[k % n].run.remote(*r) for k, r in enumerate(ranges)]
+    pending = [actors[k % n].run.remote(calls[k % n], *r) for k, r in enumerate(ranges)]
     return _finished(ray, settings, pending, actors)
 
 

@@ -143,6 +143,40 @@ def test_a_killed_extraction_actor_is_restarted_and_its_batch_run_again(tmp_path
 
 
 
+def _pids_titled(prefix: bytes) -> set[int]:
+    """Processes whose title starts with `prefix` (Ray names an actor's process `ray::<class>`)."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/cmdline").read_bytes().startswith(prefix):
+                    out.add(int(entry))
+            except OSError:
+                continue
+    return out
+
+
+def test_a_stage_s_later_extractions_reuse_its_ray_actor_and_its_tasks_get_the_cpus_back(tmp_path, local_ray):
+    """The second extraction runs on the first one's actor process (no second start-up), with the local
+    run's bytes; a later fan-out's tasks, which need the CPUs the idle actor holds, still run."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tlbench.scale import fan_out
+
+    paths = _images(tmp_path / "images", 20)
+    local = _extract(paths, tmp_path / "local")
+    first = _extract(paths, tmp_path / "ray1", backend="ray")
+    actors = _pids_titled(b"ray::_ExtractionActor")
+    second = _extract(paths, tmp_path / "ray2", backend="ray", tta=("hflip",))
+    assert len(actors) == 1 and _pids_titled(b"ray::_ExtractionActor") == actors
+    assert {k.replace("ray1/", "local/", 1): v for k, v in first.items()} == local
+    flipped_local = _extract(paths, tmp_path / "local2", tta=("hflip",))
+    assert {k.replace("ray2/", "local2/", 1): v for k, v in second.items()} == flipped_local
+    with ThreadPoolExecutor(1) as pool:  # 2 CPUs, both held by the idle actor unless fan_out gives them back
+        job = pool.submit(fan_out, _fake_params(max_retries=0), _thread_counts, [()], "test", progress=False)
+        assert job.result(timeout=120) == [(2, [2])]
+
+
 def _with_scenes_and_backend(backend: str):
     def edit(raw: dict) -> None:
         raw["anomaly"].update(scenes=list(SCENES), pca={"n_components": 4})

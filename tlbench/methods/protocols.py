@@ -12,6 +12,7 @@ from sklearn.svm import SVC
 from ..errors import TlbenchError
 from .fold_kernels import FoldKernels
 from .registry import PROTOCOLS, TASKS
+from .svm import fit_predict
 from .zscore import zscore_scale
 
 
@@ -128,7 +129,7 @@ def cross_validate(X: np.ndarray, y: np.ndarray, splits, C: float, standardize: 
 def _fold_score(k: int, train, test, y: np.ndarray, K: np.ndarray, C: float) -> FoldScore:
     if len(np.unique(y[train])) < 2:
         raise TlbenchError(f"fold {k} trains on one class only: use the stratified protocol or fewer folds")
-    pred = SVC(kernel="precomputed", C=C).fit(K[np.ix_(train, train)], y[train]).predict(K[np.ix_(test, train)])
+    pred = fit_predict(K[np.ix_(train, train)], y[train], K[np.ix_(test, train)], C)
     return FoldScore(k, len(train), len(test), fold_balanced_accuracy(y[test], pred),
                      float((pred == y[test]).mean()), len(np.unique(y[test])), np.asarray(test), pred)
 

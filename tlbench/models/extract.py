@@ -65,6 +65,12 @@ PREFETCH_BATCHES = 4
 POOLING = ("avg", "max", "pyramid", "gridN")
 
 
+def check_tta(views) -> None:
+    unknown = [v for v in views if v not in TTA_VIEWS]
+    if unknown:
+        raise TlbenchError(f"extract.tta {unknown[0]!r} is unknown: use any of {', '.join(TTA_VIEWS)}")
+
+
 def pool(t: torch.Tensor, mode: str | None) -> torch.Tensor:
     """Reduce an (N, C, H, W) map before it is stored: global average or max, a spatial pyramid
     (1x1 + 2x2 average cells, 5C values) or a patch grid `gridN` (N x N average cells, C N^2 values,
@@ -124,6 +130,16 @@ class ExtractionResult:
         return self.n_images / self.seconds if self.seconds else float("nan")
 
 
+@dataclass(frozen=True)
+class EngineFacts:
+    """What meta.json records of the engine that ran (on a Ray backend: the actor's, which may hold a GPU)."""
+    preprocess: Preprocessing
+    device: str
+    precision: str
+    channels_last: bool
+    tta: tuple[str, ...]
+
+
 @dataclass
 class Engine:
     """A feature extractor on its device, with the preprocessing its images need."""
@@ -144,9 +160,7 @@ class Engine:
 
     @classmethod
     def build(cls, spec, layers: list[Layer], opts: EngineOptions, model=None, weights_id=None) -> Engine:
-        unknown = [v for v in opts.tta if v not in TTA_VIEWS]
-        if unknown:
-            raise TlbenchError(f"extract.tta {unknown[0]!r} is unknown: use any of {', '.join(TTA_VIEWS)}")
+        check_tta(opts.tta)
         if opts.weights == "auto" and model is None:
             resolve_weights(spec, None, opts.allow_download)  # fail before any work if they are missing
         dev = resolve_device(opts.device)
@@ -160,12 +174,8 @@ class Engine:
         configure_precision(dev, precision)
         return cls(extractor, preprocess, dev, precision, opts.channels_last, tuple(opts.tta))
 
-    def widths(self, layers: list[Layer], pooling: dict) -> dict[str, int]:
-        """Stored values per image and layer, pooled or not, from one dummy image."""
-        size = self.preprocess.size
-        with torch.inference_mode():
-            probe = self.extractor(torch.zeros(1, 3, size, size, device=self.device))
-        return {l.node: pool(probe[l.node].float(), pooling.get(l.node)).reshape(1, -1).shape[1] for l in layers}
+    def facts(self) -> EngineFacts:
+        return EngineFacts(self.preprocess, self.device.type, self.precision, self.channels_last, self.tta)
 
     def __call__(self, images: torch.Tensor, layers: list[Layer], pooling: dict) -> dict[str, np.ndarray]:
         images = images.to(self.device, non_blocking=True)
@@ -204,8 +214,31 @@ def decoding_loader(source, preprocess: Preprocessing, opts: EngineOptions, rang
     return iter(loader)
 
 
-def _fill(engine: Engine, loader, arrays: dict, layers: list[Layer], pooling: dict, bar) -> float:
-    """Run every batch; returns the wall-clock time the first one arrived."""
+class _Outputs:
+    """The layers' `.npy` memmaps in `folder`, each made when its first batch arrives (its width is then known)."""
+
+    def __init__(self, folder: Path, n: int, dtypes: dict):
+        self.folder, self.n, self.dtypes, self.arrays = folder, n, dtypes, {}
+
+    def write(self, start: int, features: dict[str, np.ndarray]) -> None:
+        for node, values in features.items():
+            if node not in self.arrays:
+                self.arrays[node] = np.lib.format.open_memmap(
+                    self.folder / f"{node}.npy", mode="w+", shape=(self.n, values.shape[1]),
+                    dtype=np.dtype(self.dtypes.get(node, "float32")))
+            self.arrays[node][start:start + len(values)] = values
+
+    def close(self) -> dict[str, int]:
+        """Flush every file; returns the widths."""
+        widths = {node: arr.shape[1] for node, arr in self.arrays.items()}
+        for arr in self.arrays.values():
+            arr.flush()
+        self.arrays.clear()
+        return widths
+
+
+def _fill(engine: Engine, loader, outputs: _Outputs, layers: list[Layer], pooling: dict, bar) -> tuple:
+    """Run every batch; returns the engine's facts and the wall-clock time the first batch arrived."""
     seen, first = 0, float("nan")
     for images, errors in loader:
         if not seen:
@@ -213,11 +246,10 @@ def _fill(engine: Engine, loader, arrays: dict, layers: list[Layer], pooling: di
         bad = [e for e in errors if e]
         if bad:
             raise TlbenchError(bad[0])
-        for node, values in engine(images, layers, pooling).items():
-            arrays[node][seen:seen + len(values)] = values
+        outputs.write(seen, engine(images, layers, pooling))
         seen += len(images)
         bar.update(len(images))
-    return first
+    return engine.facts(), first
 
 
 @dataclass
@@ -235,9 +267,9 @@ class EngineRecipe:
         return decoding_loader(source, preprocess, self.opts, ranges)
 
     def forward(self):
-        """images -> {node: features}, the network built now."""
+        """(images -> {node: features}, the engine's facts), the network built now."""
         engine = Engine.build(backbone(self.spec_name), self.layers, self.opts, self.model, self.weights_id)
-        return functools.partial(engine, layers=self.layers, pooling=self.pooling)
+        return functools.partial(engine, layers=self.layers, pooling=self.pooling), engine.facts()
 
 
 def _start_batches(source, spec, chosen: list[Layer], pooling: dict, opts: EngineOptions, model, weights_id):
@@ -253,24 +285,24 @@ def _start_batches(source, spec, chosen: list[Layer], pooling: dict, opts: Engin
     return decoding_loader(source, Engine.preprocessing(spec, opts, model, weights_id), opts)
 
 
-def _fill_from_ray(batches, arrays: dict, bar) -> float:
-    first = float("nan")
-    for start, features in batches:
-        first = time.time() if first != first else first
-        for node, values in features.items():
-            arrays[node][start:start + len(values)] = values
+def _fill_from_ray(batches, outputs: _Outputs, bar) -> tuple:
+    """Write the actors' batches as they finish; returns their engine's facts and when the first one arrived."""
+    facts, first = None, float("nan")
+    for start, features, batch_facts in batches:
+        facts, first = batch_facts, time.time() if first != first else first
+        outputs.write(start, features)
         bar.update(len(next(iter(features.values()))))
-    return first
+    return facts, first
 
 
-def _meta(engine: Engine, backbone_name: str, layers: list[Layer], pooling: dict, widths: dict, n: int,
+def _meta(engine: EngineFacts, backbone_name: str, layers: list[Layer], pooling: dict, widths: dict, n: int,
           dtypes: dict) -> dict:
     pre = engine.preprocess
     return {
         "backbone": backbone_name, "weights_id": pre.weights_id, "preprocessing": asdict(pre),
         "preprocessing_text": pre.describe() + (f"; features averaged over the image and its {', '.join(engine.tta)} "
                                                  f"views" if engine.tta else ""),
-        "tta": list(engine.tta), "device": engine.device.type, "precision": engine.precision,
+        "tta": list(engine.tta), "device": engine.device, "precision": engine.precision,
         "channels_last": engine.channels_last,
         "layers": [{"index": l.index, "node": l.node, "keras_name": l.keras_name, "shape": list(l.shape),
                     "pooling": pooling.get(l.node), "n_features": widths[l.node], "file": f"{l.node}.npy",
@@ -296,25 +328,24 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
     chosen: list[Layer] = list(dict.fromkeys(spec.layer(k) for k in layers))
     if not len(source):
         raise TlbenchError("no images to extract features from")
+    check_tta(opts.tta)
     if opts.weights == "auto" and model is None:
         resolve_weights(spec, None, opts.allow_download)  # missing weights fail before any worker starts
     batches = _start_batches(source, spec, chosen, pooling, opts, model, weights_id)
-    engine = Engine.build(spec, chosen, opts, model, weights_id)  # while the first batches are decoded
-    n, widths = len(source), engine.widths(chosen, pooling)
+    # local: built while the first batches are decoded; Ray: the actors build their own
+    engine = Engine.build(spec, chosen, opts, model, weights_id) if opts.backend != "ray" else None
+    n = len(source)
     with atomic_dir(out_dir) as tmp:
-        arrays = {l.node: np.lib.format.open_memmap(tmp / f"{l.node}.npy", mode="w+", shape=(n, widths[l.node]),
-                                                    dtype=np.dtype(dtypes.get(l.node, "float32"))) for l in chosen}
+        outputs = _Outputs(tmp, n, dtypes)
         start = time.perf_counter()
         with tqdm(total=n, desc=f"extract {backbone_name}", unit="img", disable=not progress or None,
                   mininterval=1.0) as bar:
-            if opts.backend == "ray":
-                first = _fill_from_ray(batches, arrays, bar)
+            if engine is None:
+                facts, first = _fill_from_ray(batches, outputs, bar)
             else:
-                first = _fill(engine, batches, arrays, chosen, pooling, bar)
+                facts, first = _fill(engine, batches, outputs, chosen, pooling, bar)
         seconds = time.perf_counter() - start
-        for arr in arrays.values():
-            arr.flush()
-        del arrays
-        meta = _meta(engine, backbone_name, chosen, pooling, widths, n, dtypes)
+        widths = outputs.close()
+        meta = _meta(facts, backbone_name, chosen, pooling, widths, n, dtypes)
         write_json(tmp / "meta.json", meta | (extra_meta or {}))
     return ExtractionResult(Path(out_dir), n, seconds, first)
