@@ -189,7 +189,7 @@ class _ExtractionActor:
         bad = [error for error in errors if error]
         if bad:
             raise TlbenchError(bad[0])
-        return start, self.forward(images), self.facts
+        return start, self.forward(images, start), self.facts
 
 
 # the extraction actors this process started, kept for its later extractions: {(session, threads, gpu): [actors]}

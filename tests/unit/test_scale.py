@@ -142,7 +142,6 @@ def test_a_killed_extraction_actor_is_restarted_and_its_batch_run_again(tmp_path
     assert {k.replace("ray/", "local/", 1): v for k, v in on_ray.items()} == local
 
 
-
 def _pids_titled(prefix: bytes) -> set[int]:
     """Processes whose title starts with `prefix` (Ray names an actor's process `ray::<class>`)."""
     out = set()
@@ -175,6 +174,16 @@ def test_a_stage_s_later_extractions_reuse_its_ray_actor_and_its_tasks_get_the_c
     with ThreadPoolExecutor(1) as pool:  # 2 CPUs, both held by the idle actor unless fan_out gives them back
         job = pool.submit(fan_out, _fake_params(max_retries=0), _thread_counts, [()], "test", progress=False)
         assert job.result(timeout=120) == [(2, [2])]
+
+
+def test_a_tta_extraction_on_ray_reads_the_images_own_view_as_the_local_one_does(tmp_path, local_ray):
+    paths = _images(tmp_path / "images", 20)
+    _extract(paths, tmp_path / "plain")
+    local = _extract(paths, tmp_path / "local", tta=("hflip",), unaugmented=tmp_path / "plain")
+    on_ray = _extract(paths, tmp_path / "ray", backend="ray", tta=("hflip",), unaugmented=tmp_path / "plain")
+    computed = _extract(paths, tmp_path / "computed", tta=("hflip",))
+    assert {k.replace("ray/", "local/", 1): v for k, v in on_ray.items()} == local
+    assert {k.replace("computed/", "local/", 1): v for k, v in computed.items()} == local
 
 
 def _with_scenes_and_backend(backend: str):

@@ -3,6 +3,7 @@ streamed to `.npy` memmaps on disk, written atomically with their preprocessing 
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -16,7 +17,7 @@ from tqdm import tqdm
 
 from ..data.sources import PathSource
 from ..errors import TlbenchError
-from ..io import atomic_dir, library_versions, write_json
+from ..io import atomic_dir, library_versions, load_meta, write_json
 from ..processes import worker_init
 from .backbones import build_backbone, feature_extractor, resolve_weights
 from .device import autocast, configure_precision, resolve_device, resolve_precision
@@ -177,28 +178,74 @@ class Engine:
     def facts(self) -> EngineFacts:
         return EngineFacts(self.preprocess, self.device.type, self.precision, self.channels_last, self.tta)
 
-    def __call__(self, images: torch.Tensor, layers: list[Layer], pooling: dict) -> dict[str, np.ndarray]:
+    def __call__(self, images: torch.Tensor, layers: list[Layer], pooling: dict,
+                 own_view: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """{node: (N, D) features} of a batch. `own_view`: with `tta`, the batch's stored features without TTA,
+        which then stand for the image's own forward pass (the same bits; `UnaugmentedFeatures`)."""
         images = images.to(self.device, non_blocking=True)
         if self.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), autocast(self.device, self.precision):
-            outputs = self.extractor(images)
             if self.tta:
-                outputs = self._averaged_over_views(images, outputs, layers)
+                outputs = self._averaged_over_views(images, layers, own_view)
+            else:
+                outputs = self.extractor(images)
         # (N, C, H, W) flattened in C-major order, like torch.flatten
         return {l.node: pool(outputs[l.node].float(), pooling.get(l.node)).reshape(len(images), -1).cpu().numpy()
                 for l in layers}
 
-    def _averaged_over_views(self, images: torch.Tensor, outputs: dict, layers: list[Layer]) -> dict:
+    def _averaged_over_views(self, images: torch.Tensor, layers: list[Layer], own_view: dict | None) -> dict:
         """Each layer's output averaged over the image and its `tta` views; a view's feature maps are
         turned back (flipped or transposed again) first, so that cells stay aligned."""
-        total = {l.node: outputs[l.node].float().clone() for l in layers}
+        total = {}
+        if own_view is None:
+            outputs = self.extractor(images)
+            total = {l.node: outputs[l.node].float().clone() for l in layers}
         for view in self.tta:
             seen = self.extractor(TTA_VIEWS[view](images))
             for l in layers:
                 out = seen[l.node].float()
-                total[l.node] += TTA_VIEWS[view](out) if out.ndim == 4 else out
+                back = TTA_VIEWS[view](out) if out.ndim == 4 else out
+                if l.node not in total:  # the stored (N, D) rows are the flattened maps: shape them back
+                    total[l.node] = torch.from_numpy(own_view[l.node]).to(back.device).reshape(back.shape)
+                total[l.node] += back
         return {node: t / (1 + len(self.tta)) for node, t in total.items()}
+
+
+class UnaugmentedFeatures:
+    """The features an extraction without TTA wrote for the same backbone, preprocessing and images, read
+    back as the image's own view of a TTA extraction: one forward pass per batch fewer, the same bits (the
+    stored rows are the float32 outputs the pass would give; only unpooled layers qualify)."""
+
+    def __init__(self, folder: str | Path, layers: list[Layer], pooling: dict, preprocess: Preprocessing, n: int,
+                 opts: EngineOptions):
+        self.folder = Path(folder)
+        problem = self._mismatch(load_meta(self.folder), layers, pooling, preprocess, n, opts)
+        if problem:
+            raise TlbenchError(f"{self.folder} cannot stand for the images' own view: {problem} (extract them "
+                               f"without `unaugmented`)")
+        self.nodes = [l.node for l in layers]
+
+    @staticmethod
+    def _mismatch(meta: dict, layers: list[Layer], pooling: dict, preprocess: Preprocessing, n: int,
+                  opts: EngineOptions) -> str | None:
+        stored = {l["node"]: l for l in meta["layers"]}
+        if meta.get("tta"):
+            return "it was extracted with TTA"
+        if meta["channels_last"] != opts.channels_last or opts.precision not in ("auto", meta["precision"]):
+            return f"it ran at {meta['precision']}, channels_last {meta['channels_last']}"
+        if meta["n_images"] != n:
+            return f"it holds {meta['n_images']} images, not {n}"
+        if meta["preprocessing"] != json.loads(json.dumps(asdict(preprocess))):
+            return "its preprocessing differs"
+        return next((f"it has no unpooled float32 {l.node}" for l in layers
+                     if l.node not in stored or stored[l.node]["pooling"] or pooling.get(l.node)
+                     or stored[l.node]["dtype"] != "float32"), None)
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """The rows [start, stop) of every layer, copied out of the files (the TTA sum adds to them in place)."""
+        return {node: np.array(np.load(self.folder / f"{node}.npy", mmap_mode="r")[start:stop], dtype=np.float32)
+                for node in self.nodes}
 
 
 def decoding_loader(source, preprocess: Preprocessing, opts: EngineOptions, ranges=None):
@@ -237,7 +284,8 @@ class _Outputs:
         return widths
 
 
-def _fill(engine: Engine, loader, outputs: _Outputs, layers: list[Layer], pooling: dict, bar) -> tuple:
+def _fill(engine: Engine, loader, outputs: _Outputs, layers: list[Layer], pooling: dict, bar,
+          own: UnaugmentedFeatures | None = None) -> tuple:
     """Run every batch; returns the engine's facts and the wall-clock time the first batch arrived."""
     seen, first = 0, float("nan")
     for images, errors in loader:
@@ -246,7 +294,8 @@ def _fill(engine: Engine, loader, outputs: _Outputs, layers: list[Layer], poolin
         bad = [e for e in errors if e]
         if bad:
             raise TlbenchError(bad[0])
-        outputs.write(seen, engine(images, layers, pooling))
+        own_view = own.rows(seen, seen + len(images)) if own else None
+        outputs.write(seen, engine(images, layers, pooling, own_view))
         seen += len(images)
         bar.update(len(images))
     return engine.facts(), first
@@ -261,18 +310,24 @@ class EngineRecipe:
     model: Any
     weights_id: str | None
     pooling: dict
+    own: UnaugmentedFeatures | None = None
 
     def batches(self, source, ranges: list[tuple[int, int]]):
         preprocess = Engine.preprocessing(backbone(self.spec_name), self.opts, self.model, self.weights_id)
         return decoding_loader(source, preprocess, self.opts, ranges)
 
     def forward(self):
-        """(images -> {node: features}, the engine's facts), the network built now."""
+        """((images, first index) -> {node: features}, the engine's facts), the network built now."""
         engine = Engine.build(backbone(self.spec_name), self.layers, self.opts, self.model, self.weights_id)
-        return functools.partial(engine, layers=self.layers, pooling=self.pooling), engine.facts()
+
+        def run(images: torch.Tensor, start: int) -> dict[str, np.ndarray]:
+            own_view = self.own.rows(start, start + len(images)) if self.own else None
+            return engine(images, self.layers, self.pooling, own_view)
+
+        return run, engine.facts()
 
 
-def _start_batches(source, spec, chosen: list[Layer], pooling: dict, opts: EngineOptions, model, weights_id):
+def _start_batches(source, spec, chosen: list[Layer], pooling: dict, opts: EngineOptions, model, weights_id, own):
     """Start the work that runs while this process builds its own engine: the local backend's decoding
     workers (batches of (images, errors)), or Ray's actors (their (first index, features) as they finish)."""
     if opts.backend == "ray":
@@ -280,7 +335,7 @@ def _start_batches(source, spec, chosen: list[Layer], pooling: dict, opts: Engin
 
         # the actors use this process's torch thread count: how a kernel splits over threads changes its
         # rounding (Lite0 features moved by 2.6e-5 between 1 and 2 threads), and the features must not move
-        return extract_on_ray(opts.ray, EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling), source,
+        return extract_on_ray(opts.ray, EngineRecipe(spec.name, chosen, opts, model, weights_id, pooling, own), source,
                               opts.batch_size, threads=torch.get_num_threads(), device=opts.device)
     return decoding_loader(source, Engine.preprocessing(spec, opts, model, weights_id), opts)
 
@@ -315,12 +370,15 @@ def _meta(engine: EngineFacts, backbone_name: str, layers: list[Layer], pooling:
 def extract_features(images, backbone_name: str, layers: Sequence[int | str], out_dir: str | Path, *,
                      progress: bool = True, pooling: dict[str, str] | None = None, model: torch.nn.Module | None = None,
                      weights_id: str | None = None, extra_meta: dict | None = None,
-                     dtypes: dict[str, str] | None = None, **options) -> ExtractionResult:
+                     dtypes: dict[str, str] | None = None, unaugmented: str | Path | None = None,
+                     **options) -> ExtractionResult:
     """Write `<out_dir>/<node>.npy` (N x D float32) per layer and `<out_dir>/meta.json`, all layers from
     one forward pass per batch. `images`: image file paths, or a source with `__len__` and `image(i)`.
     `pooling`: {node: avg | max | pyramid | gridN} reduces those maps before they are stored. `model`: an
     already built (e.g. fine-tuned) network of this architecture, described by `weights_id`.
     `dtypes`: {node: float16} stores those layers in half precision (the network still runs as `precision` says).
+    `unaugmented`: with `tta`, a folder this function wrote for the same images and backbone without TTA; its
+    features stand for the images' own forward pass (`UnaugmentedFeatures`: the same bits, one pass fewer).
     `options`: the fields of EngineOptions (weights, batch_size, device, precision, ...)."""
     pooling, opts, dtypes = pooling or {}, EngineOptions(**options), dtypes or {}
     source = images if hasattr(images, "image") else PathSource(images)
@@ -331,7 +389,11 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
     check_tta(opts.tta)
     if opts.weights == "auto" and model is None:
         resolve_weights(spec, None, opts.allow_download)  # missing weights fail before any worker starts
-    batches = _start_batches(source, spec, chosen, pooling, opts, model, weights_id)
+    own = None
+    if unaugmented is not None and opts.tta:
+        own = UnaugmentedFeatures(unaugmented, chosen, pooling, Engine.preprocessing(spec, opts, model, weights_id),
+                                  len(source), opts)
+    batches = _start_batches(source, spec, chosen, pooling, opts, model, weights_id, own)
     # local: built while the first batches are decoded; Ray: the actors build their own
     engine = Engine.build(spec, chosen, opts, model, weights_id) if opts.backend != "ray" else None
     n = len(source)
@@ -343,7 +405,7 @@ def extract_features(images, backbone_name: str, layers: Sequence[int | str], ou
             if engine is None:
                 facts, first = _fill_from_ray(batches, outputs, bar)
             else:
-                facts, first = _fill(engine, batches, outputs, chosen, pooling, bar)
+                facts, first = _fill(engine, batches, outputs, chosen, pooling, bar, own)
         seconds = time.perf_counter() - start
         widths = outputs.close()
         meta = _meta(facts, backbone_name, chosen, pooling, widths, n, dtypes)

@@ -145,3 +145,55 @@ def test_test_time_augmentation_makes_features_flip_invariant_and_keeps_maps_ali
     assert not np.allclose(p, plain(x.flip(-1), layers, {})["global_pool.flatten"], atol=1e-4)  # plain is not invariant
     with pytest.raises(TlbenchError, match="extract.tta 'rotate'"):
         Engine.build(spec, layers, EngineOptions(weights=None, tta=("rotate",)))
+
+
+def _counting_forward_passes(monkeypatch) -> list:
+    """Images the networks extract_features builds from now on see, one entry per forward pass."""
+    from tlbench.models import extract
+
+    seen, build = [], extract.feature_extractor
+
+    def counted(*args, **kwargs):
+        module = build(*args, **kwargs)
+        module.register_forward_pre_hook(lambda _, inputs: seen.append(len(inputs[0])))
+        return module
+
+    monkeypatch.setattr(extract, "feature_extractor", counted)
+    return seen
+
+
+@pytest.mark.parametrize("views", [("hflip",), ("hflip", "transpose")])
+def test_a_tta_sweep_reads_the_plain_sweep_for_the_images_own_view_and_gives_the_same_bytes(
+        extracted, tmp_path, monkeypatch, views):
+    ds, plain, _ = extracted
+    options = dict(batch_size=8, num_workers=0, progress=False, tta=views)
+    computed = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "computed", **options)
+    passes = _counting_forward_passes(monkeypatch)
+    reused = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "reused", unaugmented=plain,
+                              **options)
+    assert sum(passes) == 20 * len(views)  # the views only: the image's own pass came from `plain`
+    for name in ("global_pool.flatten.npy", "blocks.6.npy", "meta.json"):
+        a, b = (computed.out_dir / name).read_bytes(), (reused.out_dir / name).read_bytes()
+        assert a == b or (name == "meta.json" and _without_versions(a) == _without_versions(b))
+
+
+def _without_versions(meta: bytes) -> dict:
+    import json
+
+    return {k: v for k, v in json.loads(meta).items() if k != "versions"}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"tta": ("vflip",)}, "it was extracted with TTA"),
+    ({"resize": "keras"}, "its preprocessing differs"),
+    ({"pooling": {"blocks.6": "avg"}}, "it has no unpooled float32 blocks.6"),
+])
+def test_features_that_cannot_stand_for_the_image_s_own_view_are_refused(extracted, tmp_path, change, message):
+    ds, plain, _ = extracted
+    options = dict(batch_size=8, num_workers=0, progress=False) | change
+    other = extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "other", **options)
+    source = other.out_dir if "tta" in change or "pooling" in change else plain
+    with pytest.raises(TlbenchError, match=message):
+        extract_features(ds.image_paths, "efficientnet_lite0", LAYERS, tmp_path / "out", unaugmented=source,
+                         **(options | {"tta": ("hflip",)}))
+    assert not (tmp_path / "out").exists()

@@ -30,10 +30,6 @@ def domain_gaps(params: Params, space, data: dict) -> dict:
     return {m.name: float(f"{m.impl(Zs, Zt, **groups):.6g}") for m in measures("domain")}
 
 
-
-
-
-
 def evaluate_space(params: Params, space_name: str, data: dict, pair: str) -> tuple[dict, np.ndarray]:
     """Measure values, the smoothed target scores and what the fit chose (gamma, TCA solver) for one space."""
     from ...methods.smoothing import smooth_scores
@@ -77,8 +73,6 @@ def row(params: Params, source: str, target: str, space: str, values: dict, scor
     }
 
 
-
-
 def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]:
     """One source -> target pair: its record (rows per space, versions, preprocessing) and its scores
     (labels, groups and the smoothed scores per space). Pure: the caller writes them."""
@@ -91,8 +85,6 @@ def evaluate_pair(params: Params, source: str, target: str) -> tuple[dict, dict]
     record = {"rows": rows, "versions": library_versions(), "preprocessing": data["meta"]["preprocessing_text"],
               "target_preprocessing": data["meta_t"]["preprocessing_text"]}
     return record, scores
-
-
 
 
 def _summary(record: dict) -> str:

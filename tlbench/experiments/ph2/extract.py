@@ -13,6 +13,13 @@ def load_ph2(params: Params) -> PH2:
     return PH2.load(params.dataset_root("ph2"), expect_full=params.settings.official_counts)
 
 
+def _unaugmented(done: dict, name: str, tta: tuple, layers: list):
+    """For a TTA sweep, the folder of a sweep of this backbone without TTA already written that holds its
+    layers: its features stand for the images' own forward pass (the same bits, one pass fewer)."""
+    return next((folder for folder, (other, other_tta, other_layers) in done.items()
+                 if tta and other == name and not other_tta and set(layers) <= set(other_layers)), None)
+
+
 def run(params: Params, progress: bool = True) -> str:
     from ...models.backbones import resolve_weights
     from ...models.extract import EngineOptions, extract_features
@@ -26,10 +33,13 @@ def run(params: Params, progress: bool = True) -> str:
     with atomic_dir(params.resolve_path(paths.PH2_FEATURES)) as tmp:
         write_json(tmp / "index.json", {"dataset": "PH2", "profile": params.profile, "ids": ds.ids,
                                         "clinical_diagnosis": ds.labels.tolist()})
+        done = {}  # folder: (backbone, TTA views, layers)
         for key, name, tta, beyond in models:
             layers = list(dict.fromkeys([*params.ph2_layers(beyond), -1]))  # -1: the ImageNet head, for LEEP
             result = extract_features(ds.image_paths, name, layers, tmp / key, progress=progress,
+                                      unaugmented=_unaugmented(done, name, tta, layers),
                                       **vars(EngineOptions.from_params(params, name, tta=tta)))
+            done[tmp / key] = (name, tta, layers)
             timing[key] = {"images": result.n_images, "seconds": round(result.seconds, 3),
                            "images_per_second": round(result.images_per_second, 2),
                            "first_batch_unix": result.first_batch_unix}
