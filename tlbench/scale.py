@@ -219,9 +219,11 @@ def _extraction_actors(ray, settings, n: int, threads: int, gpu: bool) -> list:
         release_extraction_actors()
         _ACTORS[key] = []
     actors = _ACTORS[key]
-    actor_class = ray.remote(num_cpus=0 if gpu else threads, num_gpus=1 if gpu else 0,
-                             max_restarts=settings.max_retries, max_task_retries=settings.max_retries)(_ExtractionActor)
-    actors += [actor_class.remote(threads) for _ in range(n - len(actors))]
+    if len(actors) < n:
+        actor_class = ray.remote(num_cpus=0 if gpu else threads, num_gpus=1 if gpu else 0,
+                                 max_restarts=settings.max_retries,
+                                 max_task_retries=settings.max_retries)(_ExtractionActor)
+        actors += [actor_class.remote(threads) for _ in range(n - len(actors))]
     return actors[:n]
 
 

@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .. import paths
 from ..data.registry import DATASETS
 from ..io import atomic_dir
@@ -14,19 +16,22 @@ from ..processes import worker_init
 from .stage import main
 
 SLOWEST_FIRST = ["ph2", "supermarket", "york", "ucsd", "fruits360", "cifar10"]
+PH2_PARTS = 4  # the PH2 twin was half the stage's work, on one core: its images are written in parts
 
 
 def twin_writers(params: Params, tmp: Path) -> dict:
     from ..data.demo import produce, video
-    from ..data.demo.ph2 import write_ph2
+    from ..data.demo.ph2 import write_ph2_images
 
     d, seed = params.model.demo_data, params.seed
+    cases = ph2_cases(params)
 
     def at(key: str) -> Path:
         return tmp / DATASETS[key].folder
 
     return {
-        "ph2": lambda: write_ph2(at("ph2"), seed, dict(enumerate(d.ph2.counts)), d.ph2.size, d.ph2.size_jitter),
+        **{f"ph2/{k}": lambda part=part: write_ph2_images(at("ph2"), seed, cases, part, d.ph2.size, d.ph2.size_jitter)
+           for k, part in enumerate(np.array_split(np.arange(len(cases)), PH2_PARTS))},
         "fruits360": lambda: produce.write_fruits360(at("fruits360"), seed, **d.fruits360),
         **{f"supermarket/{kind}": lambda kind=kind: produce.write_supermarket(
             at("supermarket"), seed, d.supermarket.per_class, d.supermarket.size, kinds=[kind])
@@ -38,16 +43,25 @@ def twin_writers(params: Params, tmp: Path) -> dict:
     }
 
 
-def write_twin(params: Params, tmp: Path, key: str) -> float:
+def ph2_cases(params: Params) -> list[tuple[str, int]]:
+    from ..data.demo.ph2 import ph2_cases as cases
+
+    return cases(params.seed, dict(enumerate(params.model.demo_data.ph2.counts)))
+
+
+def write_twin(params: Params, tmp: Path, key: str) -> tuple[float, object]:
+    """(seconds, what the writer returned) for one twin or part of one."""
     start = time.perf_counter()
-    twin_writers(params, tmp)[key]()
-    return time.perf_counter() - start
+    result = twin_writers(params, tmp)[key]()
+    return time.perf_counter() - start, result
 
 
 def run(params: Params, progress: bool = True) -> str:
-    """Every twin (and every supermarket class) is seeded on its own, so they are written in parallel,
+    """Every twin (every supermarket class, every part of PH2) is seeded on its own, so they are written in parallel,
     one process per core, the slowest first, and come out byte-identical to a sequential run."""
     from concurrent.futures import ProcessPoolExecutor
+
+    from ..data.demo.ph2 import write_ph2_table
 
     with atomic_dir(params.resolve_path(paths.DEMO)) as tmp:
         if not params.settings.synthetic:
@@ -56,8 +70,10 @@ def run(params: Params, progress: bool = True) -> str:
         keys = sorted(twin_writers(params, tmp), key=lambda k: SLOWEST_FIRST.index(k.split("/")[0]))
         with ProcessPoolExecutor(min(len(keys), os.cpu_count() or 1), initializer=worker_init()) as pool:
             done = dict(zip(keys, pool.map(write_twin, [params] * len(keys), [tmp] * len(keys), keys)))
+        write_ph2_table(tmp / DATASETS["ph2"].folder, [row for key in keys if key.startswith("ph2/")
+                                                       for row in done[key][1]])
     seconds: dict[str, float] = {}
-    for key, took in done.items():
+    for key, (took, _) in done.items():
         seconds[key.split("/")[0]] = seconds.get(key.split("/")[0], 0.0) + took
     print("demo data (seconds of work per dataset, in parallel):", seconds)
     return ", ".join(f"{k} {seconds[k]:.1f} s" for k in SLOWEST_FIRST if k in seconds)

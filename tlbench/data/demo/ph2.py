@@ -144,39 +144,50 @@ def _ph2_row(image_id: str, histological: str, clinical: int, c: dict) -> str:
             f"{'A':>13} | {'A':>7} | {blotchy:>16} | {blotchy:>17} || {colours:>16} ||")
 
 
-def write_ph2(root: str | Path, seed: int = 0, counts: dict[int, int] | None = None,
-              size: tuple[int, int] = (384, 288), size_jitter: int = 4) -> Path:
-    """Write a synthetic PH2 in the official layout: 24-bit BMP images, 1-bit BMP lesion masks,
-    and PH2_dataset.txt (CRLF, `||` table, rows grouped by diagnosis, then the legends)."""
-    counts = counts or {0: 80, 1: 80, 2: 40}
-    root = Path(root)
-    n = sum(counts.values())
+def ph2_cases(seed: int, counts: dict[int, int]) -> list[tuple[str, int]]:
+    """(image id, clinical diagnosis) of every image, in the table's order (grouped by diagnosis)."""
     rng = np.random.default_rng([seed, 2])
-    ids = np.sort(rng.choice(np.arange(2, 438), size=n, replace=False))
+    ids = np.sort(rng.choice(np.arange(2, 438), size=sum(counts.values()), replace=False))
     rng.shuffle(ids)
     order, start = [], 0
     for clinical, k in counts.items():
         order += [(f"IMD{i:03d}", clinical) for i in sorted(ids[start:start + k])]
         start += k
+    return order
 
-    with atomic_dir(root) as tmp:
-        rows = [PH2_HEADER]
-        for idx, (image_id, clinical) in enumerate(
-            tqdm(order, desc="demo PH2", unit="img", disable=None, mininterval=1.0)
-        ):
-            r = np.random.default_rng([seed, 2, idx])
-            w = size[0] + int(r.integers(-size_jitter, size_jitter + 1))
-            h = size[1] + int(r.integers(-size_jitter, size_jitter + 1))
-            img, mask, criteria = lesion_image(r, clinical, w, h)
-            case = tmp / PH2_IMAGES_DIR / image_id
-            (case / f"{image_id}_Dermoscopic_Image").mkdir(parents=True)
-            (case / f"{image_id}_lesion").mkdir()
-            Image.fromarray(img).save(case / f"{image_id}_Dermoscopic_Image" / f"{image_id}.bmp", format="BMP")
-            Image.fromarray(mask).convert("1").save(
-                case / f"{image_id}_lesion" / f"{image_id}_lesion.bmp", format="BMP"
-            )
-            histological = "Melanoma" if clinical == 2 and r.random() < 0.5 else ""
-            rows.append(_ph2_row(image_id, histological, clinical, criteria))
-        text = "\r\n".join(rows) + "\r\n\r\n\r\n" + PH2_LEGENDS.replace("\n", "\r\n")
-        (tmp / PH2_TABLE).write_bytes(text.encode("latin-1"))
-    return root
+
+def write_ph2_images(root: Path, seed: int, cases: list[tuple[str, int]], indices, size: tuple[int, int],
+                     size_jitter: int) -> list[str]:
+    """The images and lesion masks of cases[i] for i in `indices` (each seeded on its own, so parts can be
+    written in parallel); returns their rows of PH2_dataset.txt."""
+    rows = []
+    for idx in tqdm(indices, desc="demo PH2", unit="img", disable=None, mininterval=1.0):
+        image_id, clinical = cases[idx]
+        r = np.random.default_rng([seed, 2, idx])
+        w = size[0] + int(r.integers(-size_jitter, size_jitter + 1))
+        h = size[1] + int(r.integers(-size_jitter, size_jitter + 1))
+        img, mask, criteria = lesion_image(r, clinical, w, h)
+        case = root / PH2_IMAGES_DIR / image_id
+        (case / f"{image_id}_Dermoscopic_Image").mkdir(parents=True)
+        (case / f"{image_id}_lesion").mkdir()
+        Image.fromarray(img).save(case / f"{image_id}_Dermoscopic_Image" / f"{image_id}.bmp", format="BMP")
+        Image.fromarray(mask).convert("1").save(case / f"{image_id}_lesion" / f"{image_id}_lesion.bmp", format="BMP")
+        histological = "Melanoma" if clinical == 2 and r.random() < 0.5 else ""
+        rows.append(_ph2_row(image_id, histological, clinical, criteria))
+    return rows
+
+
+def write_ph2_table(root: Path, rows: list[str]) -> None:
+    """PH2_dataset.txt: CRLF, the `||` table (rows in the cases' order), then the legends."""
+    text = "\r\n".join([PH2_HEADER] + rows) + "\r\n\r\n\r\n" + PH2_LEGENDS.replace("\n", "\r\n")
+    (root / PH2_TABLE).write_bytes(text.encode("latin-1"))
+
+
+def write_ph2(root: str | Path, seed: int = 0, counts: dict[int, int] | None = None,
+              size: tuple[int, int] = (384, 288), size_jitter: int = 4) -> Path:
+    """Write a synthetic PH2 in the official layout: 24-bit BMP images, 1-bit BMP lesion masks,
+    and PH2_dataset.txt (CRLF, `||` table, rows grouped by diagnosis, then the legends)."""
+    cases = ph2_cases(seed, counts or {0: 80, 1: 80, 2: 40})
+    with atomic_dir(Path(root)) as tmp:
+        write_ph2_table(tmp, write_ph2_images(tmp, seed, cases, range(len(cases)), size, size_jitter))
+    return Path(root)

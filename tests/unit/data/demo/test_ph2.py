@@ -53,3 +53,17 @@ def test_classes_differ_the_way_ph2_classes_do(tmp_path):
     assert colours[0] < colours[1] < colours[2]
     assert asym[0] < asym[2]
     assert any(5 in r.colors for r in by_class[2]) and not any(5 in r.colors for r in by_class[0])
+
+
+def test_ph2_written_in_parts_in_any_order_is_the_sequential_twin(tmp_path, tiny_ph2):
+    """demo_data writes the PH2 twin's images in parallel parts, then the table from their rows."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tlbench.data.demo.ph2 import ph2_cases, write_ph2_images, write_ph2_table
+
+    root, cases = tmp_path / "PH2Dataset", ph2_cases(0, {0: 8, 1: 8, 2: 4})
+    parts = np.array_split(np.arange(len(cases)), 3)[::-1]
+    with ProcessPoolExecutor(2) as pool:
+        rows = list(pool.map(write_ph2_images, [root] * 3, [0] * 3, [cases] * 3, parts, [(96, 72)] * 3, [2] * 3))
+    write_ph2_table(root, [row for part in rows[::-1] for row in part])
+    assert digest(root) == digest(tiny_ph2)

@@ -106,3 +106,26 @@ def test_cifar_missing_or_corrupt_batch(twins, tmp_path):
     (root / "test_batch").unlink()
     with pytest.raises(TlbenchError, match=r"test_batch not found: get https://www.cs.toronto.edu"):
         CIFAR10.load(root)
+
+
+@pytest.mark.parametrize("kind", list(FRUITS360_NAMES))
+def test_a_fruit_drawn_in_its_box_equals_the_fruit_drawn_over_the_whole_canvas(kind, monkeypatch):
+    """The box must hold the fruit's blurred outline wherever it lies (edges, corners, any angle or size):
+    with an unbounded reach the box is the whole canvas, which is what the box saves computing."""
+    from tlbench.data.demo import produce
+
+    def composite(seed):
+        rng = np.random.default_rng(seed)
+        canvas = rng.uniform(0, 255, (96, 128, 3))
+        for _ in range(6):
+            cy, cx = rng.uniform(-0.1, 1.1) * 96, rng.uniform(-0.1, 1.1) * 128
+            produce.draw_fruit(canvas, kind, rng, cy, cx, rng.uniform(8, 30), rng.uniform(0, 2 * np.pi),
+                               rng.uniform(0.6, 1.2, 3))
+        return canvas
+
+    boxed = [composite(seed) for seed in range(8)]
+    monkeypatch.setattr(produce, "ROUND_REACH", 1e6)
+    monkeypatch.setattr(produce, "BANANA_REACH", 1e6)
+    whole = [composite(seed) for seed in range(8)]
+    assert all(np.array_equal(b, w) for b, w in zip(boxed, whole))
+    assert not np.array_equal(boxed[0], np.random.default_rng(0).uniform(0, 255, (96, 128, 3)))  # fruits drawn
