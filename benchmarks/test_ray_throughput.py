@@ -8,7 +8,10 @@ per actor (0.78x before it decoded ahead); with the local engine's loader in eac
 nice 19) and the actors started before the stage builds its network: 200 images 0.80x, 800 images 0.94x
 (2026-12-03, 2-core AVX2). Since actors outlive an extraction and the stage builds no network of its own
 (2026-12-04, two runs): ph2_extract's three sweeps of 200 0.95x and 0.89x (first sweep +2.8 s and +5.8 s,
-later sweeps 1.02x and 1.03x), one sweep of 800 0.93x."""
+later sweeps 1.02x and 1.03x), one sweep of 800 0.93x; in a slower hour 0.89x and 0.88x (first sweep +5.7 s
+and +5.1 s). Here the local rounds run in a process that has imported torch and timm already, while every
+Ray round starts a fresh actor that imports them: the whole stage as DVC runs it, imports included on both
+sides, is measured in docs/scaling.md (0.92-0.94x joining a running Ray instance)."""
 import time
 
 import numpy as np
