@@ -21,10 +21,10 @@ PH2_PARTS = 4  # the PH2 twin was half the stage's work, on one core: its images
 
 def twin_writers(params: Params, tmp: Path) -> dict:
     from ..data.demo import produce, video
-    from ..data.demo.ph2 import write_ph2_images
+    from ..data.demo.ph2 import ph2_cases, write_ph2_images
 
     d, seed = params.model.demo_data, params.seed
-    cases = ph2_cases(params)
+    cases = ph2_cases(seed, dict(enumerate(d.ph2.counts)))
 
     def at(key: str) -> Path:
         return tmp / DATASETS[key].folder
@@ -41,12 +41,6 @@ def twin_writers(params: Params, tmp: Path) -> dict:
                                          {k: [tuple(r) for r in v] for k, v in d.york.anomalies.items()}, d.york.size),
         "cifar10": lambda: produce.write_cifar10(at("cifar10"), seed, **d.cifar10),
     }
-
-
-def ph2_cases(params: Params) -> list[tuple[str, int]]:
-    from ..data.demo.ph2 import ph2_cases as cases
-
-    return cases(params.seed, dict(enumerate(params.model.demo_data.ph2.counts)))
 
 
 def write_twin(params: Params, tmp: Path, key: str) -> tuple[float, object]:

@@ -40,6 +40,12 @@ def _noise(rng, shape, sigma):
 ROUND_REACH, BANANA_REACH, BLUR_MARGIN = 1.05, 2.0, 4
 
 
+def _reach_box(centre: float, size: int, reach: float) -> slice:
+    """The pixels within `reach` of `centre` on one axis, plus the blur's margin, clipped to the canvas."""
+    first, last = int(np.floor(centre - reach)) - BLUR_MARGIN, int(np.ceil(centre + reach)) + BLUR_MARGIN
+    return slice(max(0, first), min(size, last + 1))
+
+
 def draw_fruit(canvas: np.ndarray, kind: str, rng: np.random.Generator, cy: float, cx: float, radius: float,
                angle: float, light: np.ndarray) -> None:
     """Composite one fruit onto `canvas` (H x W x 3 float), in place. Only the box that its blurred outline
@@ -50,9 +56,7 @@ def draw_fruit(canvas: np.ndarray, kind: str, rng: np.random.Generator, cy: floa
     h, w = canvas.shape[:2]
     noise = _noise(rng, (h, w), 1.0)
     reach = radius * (BANANA_REACH if aspect is None else ROUND_REACH * max(aspect, 1.0))
-    box = tuple(slice(max(0, int(np.floor(centre - reach)) - BLUR_MARGIN), min(size, int(np.ceil(centre + reach)) +
-                                                                               BLUR_MARGIN + 1))
-                for centre, size in ((cy, h), (cx, w)))
+    box = _reach_box(cy, h, reach), _reach_box(cx, w, reach)
     yy, xx = np.mgrid[box].astype(np.float64)
     c, s = np.cos(angle), np.sin(angle)
     u, v = ((xx - cx) * c + (yy - cy) * s) / radius, (-(xx - cx) * s + (yy - cy) * c) / radius
