@@ -72,3 +72,65 @@ def test_a_layer_s_cv_is_its_fold_kernels_and_little_more(benchmark, layer):
     print(f"\none layer of {D:,} features: kernels {kernels_only:.1f} s, the whole CV {whole:.1f} s "
           f"({whole / kernels_only:.2f}x)")
     assert whole <= 1.5 * kernels_only
+
+
+def _paper_sweeps() -> tuple:
+    """(params of the paper profile, [(sweep, Layer)] of every layer its PH2 sweeps evaluate)."""
+    from pathlib import Path
+
+    import yaml
+
+    from tlbench.experiments.ph2.evaluate import swept
+    from tlbench.models.specs import backbone
+    from tlbench.params import Params
+
+    root = Path(__file__).resolve().parents[1]
+    params = Params.from_dict(yaml.safe_load((root / "params.yaml").read_text()) | {"profile": "paper"},
+                              root / "params.yaml")
+    layers = []
+    for key, name, _, beyond in params.ph2_models():
+        meta = {"layers": [{"index": l.index, "node": l.node} for l in backbone(name).layers]}
+        layers += [(key, backbone(name).layer(l["index"])) for l in swept(params, meta, beyond)]
+    return params, layers
+
+
+def test_the_paper_profile_s_ph2_evaluate_work_on_real_sized_layers(benchmark):
+    """Issue 23, goal 2 at real size: every layer of the paper profile's PH2 sweeps through ph2_evaluate's own
+    per-layer work (the 40 fold kernels, 2 tasks x 2 protocols x 20 SVMs, the layer measures) under the
+    stage's thread limit, as `fan_out` runs it: the seed's Table 6 sweeps (VGG-19 and ResNet50 layers -2..-7,
+    0.66 M features of 200 images) must take at most 30 s; the sweeps beyond the seed (Lite1, Lite2, Lite2 +
+    TTA, 0.80 M more) are timed beside them. Synthetic features (ReLU of Gaussians plus a class signal, every
+    unit alive: the most work) are drawn outside the timing. The stage adds its imports (~2 s) and reading
+    the .npy files. Numbers: reports/MEASUREMENTS.md."""
+    from tlbench.experiments.ph2.evaluate import layer_measures, layer_rows
+    from tlbench.scale import thread_limits
+
+    params, layers = _paper_sweeps()
+    clinical = np.repeat([0, 1, 2], [80, 80, 40])  # PH2: common nevus, atypical nevus, melanoma
+    rng = np.random.default_rng(0)
+    features = []
+    for _, layer in layers:
+        X = rng.standard_normal((N, layer.n_features), dtype=np.float32)
+        X[:, : layer.n_features // 10] += 0.5 * clinical[:, None].astype(np.float32)
+        features.append(np.maximum(X, 0, out=X))
+    meta, seconds = {"weights_id": "synthetic", "precision": "fp32"}, {}
+
+    def every_layer():
+        with thread_limits(params.model.extract.job_threads):
+            for (key, layer), X in zip(layers, features):
+                start = time.perf_counter()
+                entry = {"index": layer.index, "node": layer.node, "keras_name": layer.keras_name,
+                         "n_features": layer.n_features}
+                layer_rows(params, key, entry, meta, X, clinical)
+                layer_measures(params, X, clinical)
+                seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - start
+
+    benchmark.pedantic(every_layer, rounds=1, iterations=1)
+    seed = [key for key, _, _, beyond in params.ph2_models() if not beyond]
+    table6 = sum(seconds[key] for key in seed)
+    features_of = {key: sum(l.n_features for k, l in layers if k == key) for key in seconds}
+    benchmark.extra_info.update(table6_s=round(table6, 1), all_sweeps_s=round(sum(seconds.values()), 1),
+                                per_sweep={key: [features_of[key], round(t, 1)] for key, t in seconds.items()})
+    print("\n" + "\n".join(f"{key}: {features_of[key]:,} features, {t:.1f} s" for key, t in seconds.items()))
+    print(f"Table 6 sweeps ({', '.join(seed)}): {table6:.1f} s; every sweep: {sum(seconds.values()):.1f} s")
+    assert table6 <= 30.0

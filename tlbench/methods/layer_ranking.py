@@ -3,6 +3,8 @@ before any classifier is trained: LogME (You et al. 2021), H-score (Bao et al. 2
 (Nguyen et al. 2020, from the backbone's ImageNet head). Higher is better for all three."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .registry import MEASURES
@@ -12,7 +14,10 @@ EPS = 1e-5
 
 def _svd_gram(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sigma, U): F F' = U diag(sigma) U', computed in the smaller of n and d."""
-    G = F @ F.T
+    return _eigh_gram(F @ F.T)
+
+
+def _eigh_gram(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sigma, U = np.linalg.eigh(G)
     return np.clip(sigma, 0, None), U
 
@@ -73,12 +78,9 @@ def logme_class(F: np.ndarray | None, y: np.ndarray, iterations: int = 100, tol:
     return _log_evidence(sigma, U, y, alpha, beta)
 
 
-_gram_of = LastArrayMemo(lambda F: _svd_gram(np.asarray(F, np.float64)))
-
-
 def logme(F: np.ndarray, y: np.ndarray) -> float:
     """LogME: the mean over classes of the maximised log evidence per sample of the one-hot target."""
-    gram = _gram_of(F)
+    gram = _basis_of(F).gram
     return float(np.mean([logme_class(None, (y == c).astype(np.float64), gram=gram) for c in np.unique(y)]))
 
 
@@ -94,21 +96,39 @@ def _left_singular(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return U, S
 
 
-def _centred_basis(F: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """(U, S, alpha): the thin SVD of the centred features and their Ledoit-Wolf shrinkage intensity."""
-    F = np.asarray(F, np.float64)
-    F = F - F.mean(0)
-    U, S = _left_singular(F)
-    return U, S, ledoit_wolf_shrinkage(F)
+class LayerBasis(NamedTuple):
+    """The label-free parts of a layer's measures, all from one thin SVD of the centred features."""
+
+    U: np.ndarray  # left singular vectors of the centred features
+    S: np.ndarray  # their singular values
+    shrinkage: float  # Ledoit-Wolf intensity of the centred features' covariance
+    gram: tuple[np.ndarray, np.ndarray]  # (sigma, U) of the uncentred F F' (LogME)
 
 
-_basis_of = LastArrayMemo(_centred_basis)
+def _layer_basis(F: np.ndarray) -> LayerBasis:
+    """One QR of the centred features gives every Gram matrix the measures need: the centred one is
+    R'R = U S^2 U', and the uncentred F F' (LogME uses F as it is) adds the mean's rank-two terms,
+    (Fc + 1 mu')(Fc + 1 mu')' = Fc Fc' + v 1' + 1 v' + |mu|^2 1 1' with v = Fc mu: two n x n x d products
+    fewer than forming both Gram matrices from the d features."""
+    F = np.asarray(F)
+    mean = F.mean(0, dtype=np.float64)
+    centred = np.subtract(F, mean, dtype=np.float64)  # float32 features: no float64 copy of them first
+    U, S = _left_singular(centred)
+    US = U * S
+    gram_centred = US @ US.T
+    v = centred @ mean
+    gram = gram_centred + v[:, None] + v[None, :] + float(mean @ mean)
+    return LayerBasis(U, S, _shrinkage_of_gram(gram_centred, F.shape[1]), _eigh_gram(gram))
+
+
+_basis_of = LastArrayMemo(_layer_basis)
 
 
 def h_score(F: np.ndarray, y: np.ndarray) -> float:
     """tr(cov(f)^+ cov(E[f | y])) (Bao et al. 2019), with the pseudo-inverse taken in the span of the
     centred features, so that it stays exact and cheap when there are more features than images."""
-    U, S, _ = _basis_of(F)
+    basis = _basis_of(F)
+    U, S = basis.U, basis.S
     keep = S > S[0] * max(F.shape) * np.finfo(np.float64).eps
     Z = U[:, keep] * S[keep]  # the same features in an orthonormal basis of their span
     cov = Z.T @ Z / len(Z)
@@ -121,8 +141,12 @@ def h_score(F: np.ndarray, y: np.ndarray) -> float:
 def ledoit_wolf_shrinkage(F: np.ndarray) -> float:
     """The Ledoit-Wolf (2004) shrinkage intensity of the centred features' covariance towards a scaled
     identity, computed from the n x n Gram matrix (the d x d covariance is never formed)."""
-    n, d = F.shape
-    G = F @ F.T
+    return _shrinkage_of_gram(F @ F.T, F.shape[1])
+
+
+def _shrinkage_of_gram(G: np.ndarray, d: int) -> float:
+    """`ledoit_wolf_shrinkage` from the centred features' Gram matrix G (n x n) and their number d."""
+    n = len(G)
     s2 = float((G * G).sum()) / n**2  # ||S||_F^2, S = F'F / n
     m = float(np.trace(G)) / (n * d)  # tr(S) / d
     dist = s2 / d - m * m  # ||S - m I||^2 / d
@@ -137,7 +161,8 @@ def h_score_shrinkage(F: np.ndarray, y: np.ndarray) -> float:
     covariance's sample part is shrunk; without it two feature sets with different alphas can swap
     places. The plain H-score saturates at (classes - 1) once the features outnumber the images."""
     n, d = F.shape
-    U, S, alpha = _basis_of(F)
+    basis = _basis_of(F)
+    U, S, alpha = basis.U, basis.S, basis.shrinkage
     Z = U * S  # the features in an orthonormal basis of their span (the class means lie in it)
     cov = (1 - alpha) * Z.T @ Z / n + alpha * float((S**2).sum()) / (n * d) * np.eye(len(S))
     means = np.stack([Z[y == c].mean(0) for c in np.unique(y)])

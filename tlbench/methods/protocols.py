@@ -1,6 +1,7 @@
 """Evaluation protocols: cross-validation splits, tasks and the linear SVM of the seed."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,13 +118,20 @@ class FoldScore:
 
 def cross_validate(X: np.ndarray, y: np.ndarray, splits, C: float, standardize: bool, kernels=None) -> list[FoldScore]:
     """The linear SVM of the seed per fold, trained and tested through the fold's precomputed kernel
-    (`kernels`: a FoldKernels holding these splits, shared by the tasks and protocols of one layer)."""
+    (`kernels`: a FoldKernels holding these splits, shared by the tasks and protocols of one layer). The
+    folds run on as many threads as the BLAS may use here (libsvm releases the GIL), in fold order."""
     kernels = kernels if kernels is not None else FoldKernels(X, splits, standardize)
-    scores = []
-    with config_context(assume_finite=True, skip_parameter_validation=True):  # checked once, by FoldKernels
-        for k, (train, test) in enumerate(splits):
-            scores.append(_fold_score(k, train, test, y, kernels[train], C))
-    return scores
+
+    def score(fold: tuple[int, tuple]) -> FoldScore:
+        k, (train, test) = fold
+        with config_context(assume_finite=True, skip_parameter_validation=True):  # checked by FoldKernels
+            return _fold_score(k, train, test, y, kernels[train], C)
+
+    workers = min(kernels.threads, len(splits))
+    if workers < 2:
+        return [score(fold) for fold in enumerate(splits)]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(score, enumerate(splits)))
 
 
 def _fold_score(k: int, train, test, y: np.ndarray, K: np.ndarray, C: float) -> FoldScore:

@@ -28,6 +28,7 @@ def fit_predict(K_train: np.ndarray, y_train: np.ndarray, K_test: np.ndarray, C:
     K_test = np.ascontiguousarray(K_test, dtype=np.float64)
     libsvm = _binding()
     try:
+        libsvm.set_verbosity_wrap(0)  # as SVC(verbose=False) does: libsvm otherwise prints every fit to stdout
         model = libsvm.fit(K_train, index.astype(np.float64), svm_type=C_SVC, sample_weight=np.empty(0),
                            class_weight=np.ones(len(classes)), kernel="precomputed", C=C, **SVC_DEFAULTS)
         support, vectors, n_support, dual_coef, intercept, prob_a, prob_b = model[:7]

@@ -113,3 +113,30 @@ def test_a_layer_s_decompositions_serve_every_task_only_for_the_same_array():
     first = [h_score_shrinkage(F, y), h_score_shrinkage(G, y), h_score_shrinkage(F, y)]
     fresh = [h_score_shrinkage(F.copy(), y), h_score_shrinkage(G.copy(), y)]
     assert first[0] == first[2] == fresh[0] and first[1] == fresh[1] and first[0] != first[1]
+
+
+@pytest.mark.parametrize("d", [30, 500])  # fewer features than images (SVD of F), more (QR of F')
+def test_every_measure_of_a_layer_from_one_decomposition_equals_its_direct_products(d):
+    """The measures take every Gram matrix from one QR of the centred features; LogME's uncentred F F' is
+    rebuilt from the centred one and the mean. On float32 features far from zero (post-ReLU maps plus an
+    offset, where the mean dominates F F'), each measure equals its value from products formed directly."""
+    from sklearn.covariance import LedoitWolf
+
+    from tlbench.methods.layer_ranking import h_score_shrinkage
+
+    rng = np.random.default_rng(d)
+    y = np.repeat([0, 1, 2], [25, 20, 15])
+    F = (np.maximum(rng.normal(size=(60, d)) + 1.5 * np.eye(3, d)[y], 0) + 5.0).astype(np.float32)
+    Fd = F.astype(np.float64)
+    sigma, U = np.linalg.eigh(Fd @ Fd.T)  # LogME on F as it is (You et al. 2021)
+    direct = np.mean([logme_class(None, (y == c).astype(np.float64), gram=(np.clip(sigma, 0, None), U))
+                      for c in np.unique(y)])
+    assert logme(F, y) == pytest.approx(direct, rel=1e-9)
+    Fc = Fd - Fd.mean(0)
+    g = np.stack([Fc[y == c].mean(0) for c in y])
+    between = g.T @ g / len(F)
+    plain = np.trace(np.linalg.pinv(Fc.T @ Fc / len(F)) @ between) if d < 60 else 2.0  # saturated: classes - 1
+    assert h_score(F, y) == pytest.approx(plain, rel=1e-7)
+    lw = LedoitWolf().fit(Fd)
+    paper = np.trace(np.linalg.inv(lw.covariance_) @ ((1 - lw.shrinkage_) * between))
+    assert h_score_shrinkage(F, y) == pytest.approx(paper, rel=1e-7)

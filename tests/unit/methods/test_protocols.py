@@ -140,6 +140,27 @@ def test_fold_kernels_equal_each_folds_own_z_scored_kernel(standardize):
         np.testing.assert_allclose(kernels[train], Z @ Z.T, rtol=0, atol=tol)
 
 
+def test_fold_kernels_are_the_same_to_the_bit_whatever_the_threads_and_the_blas_threads():
+    """The folds are shared among threads, each product on one BLAS thread: every kernel must equal the
+    one computed fold after fold with the BLAS on one thread and on two (the stage's records, and the
+    local and Ray backends' bytes, depend on it); the threads' shares must cover every fold."""
+    from threadpoolctl import threadpool_limits
+
+    from tlbench.methods.fold_kernels import FoldKernels
+
+    X, y = _dead_and_constant_features(np.random.default_rng(6))
+    X = np.hstack([X, np.random.default_rng(7).normal(size=(len(X), 700))])  # products the BLAS splits
+    splits = cv_splits("paper", y, 7, seed=0) + cv_splits("stratified", y, 7, seed=0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sequential = FoldKernels(X, splits, chunk=300, threads=1)
+    with threadpool_limits(limits=2, user_api="blas"):
+        runs = [FoldKernels(X, splits, chunk=300, threads=t) for t in (1, 2, 3, None)]
+    for train, _ in splits:
+        assert not np.all(sequential[train] == 0)
+        for kernels in runs:
+            assert np.array_equal(kernels[train], sequential[train])
+
+
 def test_cross_validate_through_fold_kernels_predicts_as_the_per_fold_svm():
     X, y = _dead_and_constant_features(np.random.default_rng(5))
     splits = cv_splits("stratified", y, 5, seed=0)

@@ -42,3 +42,21 @@ def test_falls_back_to_svc_when_the_private_binding_moved_or_is_missing(monkeypa
     expected = SVC(kernel="precomputed").fit(K_train, y_train).predict(K_test)
     monkeypatch.setattr(svm, "_binding", lambda: binding)
     assert np.array_equal(fit_predict(K_train, y_train, K_test, 1.0), expected)
+
+
+def test_prints_nothing_from_libsvm_in_a_fresh_process():
+    """libsvm prints its optimisation trace unless told to be quiet, which SVC does on every fit; a stage
+    that never fits an SVC must tell it itself (960 traces filled a `dvc repro` log)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from tlbench.methods.svm import fit_predict\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.standard_normal((40, 5)); y = (X[:, 0] > 0).astype(int)\n"
+        "K = X @ X.T\n"
+        "print('labels', fit_predict(K[:30, :30], y[:30], K[30:, :30], 1.0).tolist())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("labels [") and done.stdout.count("\n") == 1, done.stdout[:300]
