@@ -176,3 +176,21 @@ def test_the_lock_holds_exactly_the_pipeline_s_stages():
     locked = set(yaml.safe_load((REPO / "dvc.lock").read_text())["stages"])
     assert locked - stages == set(), "stale entries in dvc.lock: delete them (their stages are gone)"
     assert stages - locked == set(), "stages missing from dvc.lock: run `dvc repro` and commit dvc.lock"
+
+
+def test_the_lock_records_the_code_in_the_tree():
+    """The committed results were made by the committed code: every code file a stage's lock entry names has
+    the md5 and the size recorded there. A stale entry makes a clean clone skip a stage on its first `dvc
+    repro` and rewrite the lock on the next (CI's byte-identity check failed on a size left behind)."""
+    import hashlib
+
+    stale = []
+    for stage, entry in yaml.safe_load((REPO / "dvc.lock").read_text())["stages"].items():
+        for dep in entry.get("deps", []):
+            path = REPO / dep["path"]
+            if not dep["path"].startswith("tlbench/") or not path.is_file():
+                continue
+            data = path.read_bytes()
+            if (dep.get("md5"), dep.get("size")) != (hashlib.md5(data).hexdigest(), len(data)):
+                stale.append(f"{stage}: {dep['path']}")
+    assert not stale, f"dvc.lock is stale for {stale}: run `dvc repro` and commit dvc.lock"
