@@ -97,7 +97,7 @@ def _left_singular(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LayerBasis(NamedTuple):
-    """The label-free parts of a layer's measures, all from one thin SVD of the centred features."""
+    """The label-free parts of a layer's measures, all from one decomposition of the centred features."""
 
     U: np.ndarray  # left singular vectors of the centred features
     S: np.ndarray  # their singular values
@@ -105,20 +105,47 @@ class LayerBasis(NamedTuple):
     gram: tuple[np.ndarray, np.ndarray]  # (sigma, U) of the uncentred F F' (LogME)
 
 
-def _layer_basis(F: np.ndarray) -> LayerBasis:
-    """One QR of the centred features gives every Gram matrix the measures need: the centred one is
-    R'R = U S^2 U', and the uncentred F F' (LogME uses F as it is) adds the mean's rank-two terms,
-    (Fc + 1 mu')(Fc + 1 mu')' = Fc Fc' + v 1' + 1 v' + |mu|^2 1 1' with v = Fc mu: two n x n x d products
-    fewer than forming both Gram matrices from the d features."""
+GRAM_RESOLVES = 1e-10  # smallest eigenvalue / largest of the centred Gram matrix that its eigh still resolves
+
+
+def _layer_basis(F: np.ndarray, block: int = 8192) -> LayerBasis:
+    """Every Gram matrix the measures need from the centred features Fc: G = Fc Fc' (float64, made block by
+    block from float32 features: no float64 copy of them), and the uncentred F F' that LogME uses as G plus
+    the mean's rank-two terms, (Fc + 1 mu')(Fc + 1 mu')' = G + v 1' + 1 v' + |mu|^2 1 1' with v = Fc mu.
+    Fc's singular vectors come from G's eigh (`_left_singular_of_gram`) where it resolves them, else from
+    a QR of Fc (4x to 10x the time of G at 200 x 100,000)."""
     F = np.asarray(F)
+    n, d = F.shape
     mean = F.mean(0, dtype=np.float64)
-    centred = np.subtract(F, mean, dtype=np.float64)  # float32 features: no float64 copy of them first
-    U, S = _left_singular(centred)
-    US = U * S
-    gram_centred = US @ US.T
-    v = centred @ mean
-    gram = gram_centred + v[:, None] + v[None, :] + float(mean @ mean)
-    return LayerBasis(U, S, _shrinkage_of_gram(gram_centred, F.shape[1]), _eigh_gram(gram))
+    G, v = np.zeros((n, n)), np.zeros(n)
+    for start in range(0, d, block):
+        centred = np.subtract(F[:, start:start + block], mean[start:start + block], dtype=np.float64)
+        G += centred @ centred.T
+        v += centred @ mean[start:start + block]
+    basis = _left_singular_of_gram(G) if d > n else None
+    U, S = basis if basis is not None else _left_singular(np.subtract(F, mean, dtype=np.float64))
+    gram = G + v[:, None] + v[None, :] + float(mean @ mean)
+    return LayerBasis(U, S, _shrinkage_of_gram(G, d), _eigh_gram(gram))
+
+
+def _left_singular_of_gram(G: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(U, S) of the centred features from their Gram matrix G, or None where G cannot tell a small singular
+    value from a zero one. Centring puts the ones vector in Fc's left null space exactly; its eigenvalue in G
+    is only rounding (~1e-16 |G|), whose square root would pass for a singular value of 1e-8 |Fc|, so it is
+    taken out first: G is eigendecomposed in an orthonormal basis B of the ones vector's complement (the
+    last n - 1 columns of the Householder reflection that maps it to e_1), and the ones vector is added
+    back with singular value 0. Where another eigenvalue is below GRAM_RESOLVES of the largest (rank < n - 1:
+    repeated images, fewer live features than images) the caller falls back to the QR, which resolves it."""
+    n = len(G)
+    q = np.full(n, 1 / np.sqrt(n))
+    w = q.copy()
+    w[0] -= 1.0
+    B = (np.eye(n) - 2 * np.outer(w, w) / (w @ w))[:, 1:]
+    lam, V = np.linalg.eigh(B.T @ G @ B)
+    if lam[0] <= GRAM_RESOLVES * lam[-1]:
+        return None
+    U = np.column_stack([B @ V[:, ::-1], q])
+    return U, np.append(np.sqrt(lam[::-1]), 0.0)
 
 
 _basis_of = LastArrayMemo(_layer_basis)

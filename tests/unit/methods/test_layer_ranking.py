@@ -140,3 +140,45 @@ def test_every_measure_of_a_layer_from_one_decomposition_equals_its_direct_produ
     lw = LedoitWolf().fit(Fd)
     paper = np.trace(np.linalg.inv(lw.covariance_) @ ((1 - lw.shrinkage_) * between))
     assert h_score_shrinkage(F, y) == pytest.approx(paper, rel=1e-7)
+
+
+def test_the_centred_features_singular_vectors_from_their_gram_matrix_are_the_svd_s():
+    """More features than images: U and S come from the eigh of the centred Gram matrix with the ones vector
+    taken out. They must be the thin SVD's (LAPACK on the centred float64 features): the same values in the
+    same (descending) order, the same spans, and the ones vector last with singular value 0."""
+    from tlbench.methods.layer_ranking import _layer_basis
+
+    rng = np.random.default_rng(5)
+    F = (np.maximum(rng.normal(size=(50, 700)), 0) * rng.uniform(0.01, 3, 700)).astype(np.float32)
+    basis = _layer_basis(F, block=128)  # several blocks
+    Fc = F.astype(np.float64) - F.astype(np.float64).mean(0)
+    U, S, _ = np.linalg.svd(Fc, full_matrices=False)
+    np.testing.assert_allclose(basis.S[:-1], S[:-1], rtol=1e-9)
+    assert basis.S[-1] == 0.0 and S[-1] < 1e-12 * S[0]
+    np.testing.assert_allclose(np.abs(basis.U[:, -1]), np.full(50, 50 ** -0.5), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(np.sum(basis.U[:, :-1] * U[:, :-1], axis=0)), 1.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("rank_cut", ["repeated images mixing a few directions", "fewer live features than images"])
+def test_rank_deficient_features_keep_their_zero_singular_values(rank_cut):
+    """Where the features span fewer than n - 1 directions, their Gram matrix cannot tell its rounding
+    (~1e-16 of its largest eigenvalue, a singular value of ~1e-8 of the largest) from a small singular value:
+    the layer's S must still be the SVD's, zeros within 1e-12 of the largest, and the H-score (Bao et al. 2019:
+    tr(cov(f)^+ cov(E[f | y])), the pseudo-inverse over the features' span) its covariance definition."""
+    from tlbench.methods.layer_ranking import _layer_basis
+
+    rng = np.random.default_rng(6)
+    y = np.repeat([0, 1, 2], [20, 20, 20])
+    if rank_cut.startswith("repeated"):
+        F = np.repeat(rng.normal(size=(30, 8)) + 0.5 * np.eye(3, 8)[y[::2]], 2, axis=0) @ rng.normal(size=(8, 400))
+    else:
+        F = np.zeros((60, 400))
+        F[:, :12] = rng.normal(size=(60, 12)) + 0.5 * np.eye(3, 12)[y]
+    F = F.astype(np.float32)
+    Fc = F.astype(np.float64) - F.astype(np.float64).mean(0)
+    S = np.linalg.svd(Fc, compute_uv=False)
+    np.testing.assert_allclose(_layer_basis(F).S, S, rtol=0, atol=1e-12 * S[0])
+    g = np.stack([Fc[y == c].mean(0) for c in y])
+    plain = np.trace(np.linalg.pinv(Fc.T @ Fc / len(F), hermitian=True) @ (g.T @ g / len(F)))
+    assert plain < 1.9  # not saturated: the test can tell
+    assert h_score(F, y) == pytest.approx(plain, rel=1e-6)
