@@ -29,6 +29,9 @@ def lowest_priority() -> None:
 
 
 def _init_worker(_worker_id: int | None = None, *, parent: int, background: bool) -> None:
+    from .memory import keep_freed_memory
+
+    keep_freed_memory()  # a forked worker has its parent's settings already; a spawned one gets them here
     if background:
         lowest_priority()
     die_with_parent(parent)

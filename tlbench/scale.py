@@ -106,7 +106,11 @@ def job_name(fn: Callable) -> tuple[str, str]:
 
 
 def run_job(module: str, name: str, threads: int | None, args: tuple):
-    """One job, as either backend runs it: the function imported by name, under the stage's thread limits."""
+    """One job, as either backend runs it: the function imported by name, under the stage's thread limits
+    (and, in a Ray worker, the stages' allocator settings)."""
+    from .memory import keep_freed_memory
+
+    keep_freed_memory()
     fn = importlib.import_module(module)
     for part in name.split("."):
         fn = getattr(fn, part)
@@ -161,6 +165,9 @@ class _ExtractionActor:
     def __init__(self, threads: int):
         import torch
 
+        from .memory import keep_freed_memory
+
+        keep_freed_memory()
         torch.set_num_threads(threads)
         self.call = None
 

@@ -60,6 +60,9 @@ def write_timing_table(folder, profile: str) -> None:
 
 
 def main(run: Callable, argv: list[str] | None = None) -> int:
+    from ..memory import keep_freed_memory
+
+    keep_freed_memory()  # before the stage's first large array
     module = sys.modules[run.__module__].__spec__.name
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=sys.modules[run.__module__].__doc__)
     parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")
