@@ -38,15 +38,19 @@ def test_freed_blocks_are_reused_instead_of_faulted_in_again():
     assert applied == "False"
     assert system > 4 * tuned  # ~7x here: the defaults fault every round in, the settings the first only
 
-def test_every_stage_sets_the_allocator_before_it_starts(monkeypatch):
+@pytest.mark.parametrize("entry", ["python -m", "tlbench <stage>"])
+def test_every_stage_sets_the_allocator_before_it_starts(monkeypatch, entry):
     import tlbench.memory
+    from tlbench.cli import main as cli
+    from tlbench.experiments.ph2 import evaluate
     from tlbench.experiments.stage import main
 
     calls = []
     monkeypatch.setattr(tlbench.memory, "keep_freed_memory", lambda: calls.append("set") or True)
-
-    def run(params, progress=True):
-        calls.append("ran")
-
-    assert main(run, ["--params", "/nonexistent/params.yaml"]) == 2  # the settings come before the params
+    monkeypatch.setattr(evaluate, "run", lambda params, progress=True: calls.append("ran"))
+    missing = "/nonexistent/params.yaml"  # the settings come before the params, which fail to load here
+    if entry == "python -m":
+        assert main(evaluate.run, ["--params", missing]) == 2
+    else:
+        assert cli(["--params", missing, "ph2-evaluate"]) == 2
     assert calls == ["set"]

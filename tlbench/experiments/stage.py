@@ -28,8 +28,10 @@ def positional(run: Callable) -> list[str]:
 
 def execute(run: Callable, module: str, params_file: str, args: list[str], progress: bool = True) -> int:
     from ..io import sweep_outputs, write_json
+    from ..memory import keep_freed_memory
     from ..params import Params
 
+    keep_freed_memory()  # before the stage's first large array (`python -m` and `tlbench <stage>` alike)
     params = Params.load(params_file)
     for leftover in sweep_outputs(params.root_dir):
         print(f"removed {leftover}, left by a killed stage")
@@ -60,9 +62,6 @@ def write_timing_table(folder, profile: str) -> None:
 
 
 def main(run: Callable, argv: list[str] | None = None) -> int:
-    from ..memory import keep_freed_memory
-
-    keep_freed_memory()  # before the stage's first large array
     module = sys.modules[run.__module__].__spec__.name
     parser = argparse.ArgumentParser(prog=f"python -m {module}", description=sys.modules[run.__module__].__doc__)
     parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")
