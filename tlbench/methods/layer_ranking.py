@@ -122,7 +122,7 @@ def _layer_basis(F: np.ndarray, block: int = 8192) -> LayerBasis:
         centred = np.subtract(F[:, start:start + block], mean[start:start + block], dtype=np.float64)
         G += centred @ centred.T
         v += centred @ mean[start:start + block]
-    basis = _left_singular_of_gram(G) if d > n else None
+    basis = _left_singular_of_gram(G) if d > n > 2 else None
     U, S = basis if basis is not None else _left_singular(np.subtract(F, mean, dtype=np.float64))
     gram = G + v[:, None] + v[None, :] + float(mean @ mean)
     return LayerBasis(U, S, _shrinkage_of_gram(G, d), _eigh_gram(gram))
