@@ -6,8 +6,8 @@ are freed but never above 32 MB) with fresh pages from the kernel, and gives bac
 of its heap beyond 128 kB: so every batch faults the same memory in again, zero-filled by the kernel.
 anomaly_extract@ped2 (320 demo frames) took 4.45 M page faults, ~18 GB zeroed, and 40 % of its CPU time
 was the kernel's (reports/MEASUREMENTS.md, "Issue 23, eighth round"). With the threshold at its ceiling and
-freed memory kept for reuse, the same stage took 1.3 M faults and ~25 % less wall time; the stages' outputs
-are byte-identical and peak memory grows by ~5-9 %. `TLBENCH_MALLOC=system` leaves glibc's defaults (to
+freed memory kept for reuse, the same stage took 1.48 M faults and ~25 % less wall time; the stages' outputs
+are byte-identical and peak memory grows by 3-9 %. `TLBENCH_MALLOC=system` leaves glibc's defaults (to
 compare, or to look for a leak)."""
 from __future__ import annotations
 

@@ -142,13 +142,13 @@ class _BlockStats:
         """The block's products added to the kernels: done here without a pool, else the threads' futures."""
         shares = self.members.shares
         if pool is None:
-            self._accumulate_folds(shares[0], self.moments, kernels)
+            self._accumulate_folds(shares[0], kernels)
             return []
-        return [pool.submit(self._accumulate_folds, share, self.moments, kernels) for share in shares]
+        return [pool.submit(self._accumulate_folds, share, kernels) for share in shares]
 
-    def _accumulate_folds(self, share, moments: tuple[np.ndarray, np.ndarray], kernels: dict) -> None:
+    def _accumulate_folds(self, share, kernels: dict) -> None:
         """The block's product for the folds `share` (each fold's kernel is one thread's alone)."""
-        means, variances = moments
+        means, variances = self.moments
         buffer = np.empty_like(self.centred32)
         for f in share:
             scale = zscore_scale(variances[f], means[f] + self.mean, len(self.members.train[f]))
