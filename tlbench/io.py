@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TMP_PREFIX = ".tlbench-tmp-"  # .dvcignore lists it: DVC never hashes a temporary file into a stage's deps
+START_TIME_SLACK_S = 2.0  # a process's start time from /proc is exact to a second (the boot time's unit)
 
 
 def _temp_prefix(name: str) -> str:
@@ -20,17 +21,39 @@ def _temp_prefix(name: str) -> str:
     return f"{TMP_PREFIX}{os.getpid()}-{name}-"
 
 
-def _writer_alive(entry: str) -> bool:
-    match = re.match(rf"{re.escape(TMP_PREFIX)}(\d+)-", entry)
+def _writer_alive(path: Path) -> bool:
+    match = re.match(rf"{re.escape(TMP_PREFIX)}(\d+)-", path.name)
     if not match:
         return False  # no pid: left by an older tlbench, so its writer is gone
+    pid = int(match.group(1))
     try:
-        os.kill(int(match.group(1)), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    seen = _process_state_and_start(pid)
+    if seen is None:
+        return True  # no /proc to ask: the pid answers, so keep what may be a live writer's
+    state, started = seen
+    if state in "ZX":
+        return False  # killed, not yet reaped (an orphan under a pid 1 that reaps nobody): it writes nothing more
+    with contextlib.suppress(FileNotFoundError):
+        # a writer starts before it makes its file; a process started after the file's last change holds a
+        # reused pid (a new container numbers its processes as the killed one did)
+        return started <= path.lstat().st_mtime + START_TIME_SLACK_S
+    return False
+
+
+def _process_state_and_start(pid: int) -> tuple[str, float] | None:
+    """(state letter, start time in seconds since the epoch) from Linux's /proc; None elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        fields = stat[stat.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
+        return fields[0], int(boot.split()[1]) + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 def sweep_stale(folder: str | Path) -> list[Path]:
@@ -39,7 +62,8 @@ def sweep_stale(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    stale = [folder / e for e in sorted(os.listdir(folder)) if e.startswith(TMP_PREFIX) and not _writer_alive(e)]
+    ours = [folder / e for e in sorted(os.listdir(folder)) if e.startswith(TMP_PREFIX)]
+    stale = [path for path in ours if not _writer_alive(path)]
     for path in stale:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)

@@ -1,8 +1,10 @@
 """tlbench/io.py: atomic writes with unique temporary names, the sweep of killed writers' leftovers,
 and reads that turn a missing, truncated or corrupt file into one line naming it and the fix."""
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,43 @@ def test_a_live_writer_s_temporary_file_is_kept(tmp_path):
         dead.mkdir()
         assert sweep_stale(tmp_path) == [dead]
         assert mine.exists()
+
+
+def _state(pid: int) -> str:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads process states from Linux's /proc")
+def test_a_killed_writer_not_yet_reaped_is_dead(tmp_path):
+    """A writer killed after its parent died stays a zombie where pid 1 reaps nobody (a container's): the pid
+    still answers kill(pid, 0), yet the writer writes nothing more (CI once kept such a leftover)."""
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        leftover = tmp_path / f".tlbench-tmp-{writer.pid}-ped2-abc123"
+        leftover.mkdir()
+        assert sweep_stale(tmp_path) == [] and leftover.is_dir()  # alive: kept
+        os.kill(writer.pid, signal.SIGKILL)  # not waited for: it stays a zombie
+        deadline = time.monotonic() + 10
+        while _state(writer.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(writer.pid) == "Z"
+        assert sweep_stale(tmp_path) == [leftover] and not leftover.exists()
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads process start times from Linux's /proc")
+def test_a_leftover_whose_pid_now_names_a_later_process_is_swept(tmp_path):
+    """A new container numbers its processes as the killed run's did: a live process that started after the
+    leftover was last changed cannot have written it."""
+    leftover = tmp_path / f".tlbench-tmp-{os.getpid()}-ped2-abc123"
+    leftover.mkdir()
+    assert sweep_stale(tmp_path) == []  # written after this process started: a live writer's, kept
+    hour_ago = time.time() - 3600
+    os.utime(leftover, (hour_ago, hour_ago))
+    assert sweep_stale(tmp_path) == [leftover] and not leftover.exists()
 
 
 def test_a_truncated_npy_names_the_file_and_the_stage_that_rewrites_it(tmp_path):
