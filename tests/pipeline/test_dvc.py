@@ -166,6 +166,21 @@ def test_stages_read_only_the_active_profiles_keys_and_data(tmp_path):
     assert not any(k.startswith("profiles.demo") for keys in paper.values() for k in keys)
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="dvc needs git")
+def test_no_stage_reruns_when_the_backend_changes_and_reports_track_what_their_provenance_records(tmp_path):
+    """Switching extract.backend to ray changes no byte (CI checks it), so no stage may depend on it: a report
+    stage that took the whole `extract` section re-ran once after every switch. What a report stage does depend
+    on is exactly the extract keys its provenance records."""
+    from tlbench.reporting.outputs import NOT_PROVENANCE
+
+    stages = resolved_params(tmp_path / "demo", "demo")
+    assert not [s for s, keys in stages.items() if {"extract", "extract.backend"} & keys]
+    recorded = {f"extract.{k}" for k in yaml.safe_load((REPO / "params.yaml").read_text())["extract"]
+                if k not in NOT_PROVENANCE}
+    for stage in ("ph2_report", "anomaly_report", "fusion_report", "recipes_report"):
+        assert {k for k in stages[stage] if k.startswith("extract.")} == recorded, stage
+
+
 def test_the_lock_holds_exactly_the_pipeline_s_stages():
     """DVC keeps a removed stage's entry in dvc.lock, and after every stage it parses and rewrites the whole
     file (a ruamel round trip): 18 stale entries were 40 % of it, ~1.1 s of every stage (reports/MEASUREMENTS.md)."""
