@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TMP_PREFIX = ".tlbench-tmp-"  # .dvcignore lists it: DVC never hashes a temporary file into a stage's deps
-START_TIME_SLACK_S = 2.0  # a process's start time from /proc is exact to a second (the boot time's unit)
+# /proc gives a start time to the second (the boot time's unit), and a clock stepped forward moves it later:
+# a minute of slack, since sweeping a live writer's file fails it while keeping a dead one's costs only disk
+START_TIME_SLACK_S = 60.0
 
 
 def _temp_prefix(name: str) -> str:
