@@ -16,8 +16,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
 
+# ISA=avx2: torch, oneDNN, MKL, OpenBLAS, numpy and OpenCV use their AVX2 kernels, so that a machine with
+# AVX-512 writes the bytes an AVX2 machine writes (the committed demo outputs are AVX2-made: docs/reliability.md)
+AVX2_ENV := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+  OPENBLAS_CORETYPE=Haswell NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
+  OPENCV_CPU_DISABLE=AVX512-SKX,AVX512-CLX
+ISA_ENV := $(if $(filter avx2,$(ISA)),$(AVX2_ENV),$(if $(ISA),$(error ISA=$(ISA): only ISA=avx2 is known),))
+
 repro: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+	$(ISA_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	@echo "Results: reports/README.md (index), reports/tables.tex (\\input{reports/tables}), reports/tables/*.md, reports/figures/"
 
 test: install
