@@ -102,8 +102,8 @@ def test_a_leftover_whose_pid_now_names_a_later_process_is_swept(tmp_path):
     leftover = tmp_path / f".tlbench-tmp-{os.getpid()}-ped2-abc123"
     leftover.mkdir()
     assert sweep_stale(tmp_path) == []  # written after this process started: a live writer's, kept
-    hour_ago = time.time() - 3600
-    os.utime(leftover, (hour_ago, hour_ago))
+    day_ago = time.time() - 86400  # long before this test process started
+    os.utime(leftover, (day_ago, day_ago))
     assert sweep_stale(tmp_path) == [leftover] and not leftover.exists()
 
 
