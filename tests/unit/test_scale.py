@@ -143,15 +143,17 @@ def test_a_killed_extraction_actor_is_restarted_and_its_batch_run_again(tmp_path
 
 
 def _pids_titled(prefix: bytes) -> set[int]:
-    """Processes whose title starts with `prefix` (Ray names an actor's process `ray::<class>`)."""
+    """This test's processes whose title starts with `prefix` (Ray names an actor's process `ray::<class>`);
+    the local Ray cluster runs under the test process, so another Ray on the machine (a second CI) is not counted."""
+    import psutil
+
     out = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if Path(f"/proc/{entry}/cmdline").read_bytes().startswith(prefix):
-                    out.add(int(entry))
-            except OSError:
-                continue
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(prefix):
+                out.add(child.pid)
+        except OSError:
+            continue
     return out
 
 
