@@ -13,8 +13,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 TMP_PREFIX = ".tlbench-tmp-"  # .dvcignore lists it: DVC never hashes a temporary file into a stage's deps
-# /proc gives a start time to the second (the boot time's unit), and a clock stepped forward moves it later:
-# a minute of slack, since sweeping a live writer's file fails it while keeping a dead one's costs only disk
+# a start time is exact to a second (Linux counts from a boot time in whole seconds), and a clock stepped
+# forward moves it later: a minute of slack, since sweeping a live writer's file fails it while keeping
+# a dead one's costs only disk
 START_TIME_SLACK_S = 60.0
 
 
@@ -24,38 +25,22 @@ def _temp_prefix(name: str) -> str:
 
 
 def _writer_alive(path: Path) -> bool:
+    import psutil
+
     match = re.match(rf"{re.escape(TMP_PREFIX)}(\d+)-", path.name)
     if not match:
         return False  # no pid: left by an older tlbench, so its writer is gone
-    pid = int(match.group(1))
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    seen = _process_state_and_start(pid)
-    if seen is None:
-        return True  # no /proc to ask: the pid answers, so keep what may be a live writer's
-    state, started = seen
-    if state in "ZX":
-        return False  # killed, not yet reaped (an orphan under a pid 1 that reaps nobody): it writes nothing more
-    with contextlib.suppress(FileNotFoundError):
+        process = psutil.Process(int(match.group(1)))
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False  # killed, not yet reaped (an orphan under a pid 1 that reaps nobody): it writes nothing more
         # a writer starts before it makes its file; a process started after the file's last change holds a
         # reused pid (a new container numbers its processes as the killed one did)
-        return started <= path.lstat().st_mtime + START_TIME_SLACK_S
-    return False
-
-
-def _process_state_and_start(pid: int) -> tuple[str, float] | None:
-    """(state letter, start time in seconds since the epoch) from Linux's /proc; None elsewhere."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
-        fields = stat[stat.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
-        return fields[0], int(boot.split()[1]) + int(fields[19]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
+        return process.create_time() <= path.lstat().st_mtime + START_TIME_SLACK_S
+    except (psutil.NoSuchProcess, FileNotFoundError):
+        return False
+    except psutil.AccessDenied:
+        return True  # another user's process: keep what may be its file
 
 
 def sweep_stale(folder: str | Path) -> list[Path]:
