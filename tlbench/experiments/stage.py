@@ -6,10 +6,15 @@ reports/timings/<stage>.json and the table reports/timings/README.md (per run, n
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import inspect
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 from .. import paths
 from ..errors import TlbenchError
@@ -69,7 +74,27 @@ def main(run: Callable, argv: list[str] | None = None) -> int:
     parser.add_argument("args", nargs="*", help=" ".join(positional(run)))
     ns = parser.parse_args(argv)
     try:
-        return execute(run, module, ns.params, ns.args, progress=not ns.no_progress)
+        code = execute(run, module, ns.params, ns.args, progress=not ns.no_progress)
     except TlbenchError as exc:
         print(f"tlbench: error: {exc}", file=sys.stderr)
-        return 2
+        code = 2
+    if run.__module__ == "__main__" and not _threads_left():  # this process is the stage (`python -m`)
+        exit_without_teardown(code)
+    return code
+
+
+def _threads_left() -> bool:
+    """Threads the interpreter's exit would wait for (a stage that leaves one keeps the ordinary exit)."""
+    return any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread())
+
+
+def exit_without_teardown(code: int) -> NoReturn:
+    """End the stage's process without the interpreter's teardown of its modules, which takes ~1.1 s after
+    torch, torchvision (with torch._dynamo and sympy) and timm, ~0.3 s after scikit-learn and scipy: seconds
+    per `dvc repro` (reports/MEASUREMENTS.md, "Issue 23, tenth round"). What the stage wrote is complete
+    (atomic renames); the exit handlers still run (multiprocessing's children, Ray, logging, finalizers)."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
