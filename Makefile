@@ -23,7 +23,10 @@ AVX2_ENV := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCT
   OPENCV_CPU_DISABLE=AVX512-SKX,AVX512-CLX
 ISA_ENV := $(if $(filter avx2,$(ISA)),$(AVX2_ENV),$(if $(ISA),$(error ISA=$(ISA): only ISA=avx2 is known),))
 
+# the bytecode of tlbench compiled once, not by each of the ~20 stage processes where PYTHONDONTWRITEBYTECODE
+# is set (as in CI and this project's sandboxes; Python still reads .pyc files then): ~0.1-0.3 s per stage
 repro: install
+	$(BIN)/python -m compileall -q tlbench
 	$(ISA_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
 	@echo "Results: reports/README.md (index), reports/tables.tex (\\input{reports/tables}), reports/tables/*.md, reports/figures/"
 
