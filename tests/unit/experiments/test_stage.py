@@ -3,7 +3,6 @@ and exit handlers as before, without the interpreter's teardown of its modules."
 import os
 import subprocess
 import sys
-import textwrap
 
 from tests.conftest import REPO
 
@@ -34,7 +33,7 @@ if __name__ == "__main__":
 
 def _stage(tmp_path, how: str, *launch: str) -> subprocess.CompletedProcess:
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
-    (tmp_path / "fake_stage.py").write_text(textwrap.dedent(STAGE))
+    (tmp_path / "fake_stage.py").write_text(STAGE)
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
     return subprocess.run([sys.executable, *launch, how], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=120)
